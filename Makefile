@@ -1,0 +1,65 @@
+# The standard commands. CI calls `make test` (via .ci/run) and nothing else.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ENV ?= local
+
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: help
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+.PHONY: system-packages
+system-packages: ## Install the Debian packages the kit needs (ops/packages/*.txt)
+	@./ops/install-packages.sh
+
+# The virtualenv is rebuilt whenever the lock file changes.
+$(INSTALLED): requirements/dev.txt pyproject.toml | system-packages
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q uv==0.9.30
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements/dev.txt
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+.PHONY: venv
+venv: $(INSTALLED) ## Create the virtualenv from the lock file
+
+.PHONY: lock
+lock: ## Re-resolve requirements/*.txt from pyproject.toml
+	$(BIN)/uv pip compile -q pyproject.toml --python-version 3.11 --python-platform x86_64-unknown-linux-gnu -o requirements/app.txt
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 --python-platform x86_64-unknown-linux-gnu -o requirements/dev.txt
+
+.PHONY: test
+test: system-packages $(INSTALLED) ## Run the whole suite (starts and stops its own PostgreSQL, Redis, Docker fleet)
+	$(PYTEST)
+
+.PHONY: test-fast
+test-fast: system-packages $(INSTALLED) ## Everything but the end-to-end fleet tests
+	$(PYTEST) -m "not e2e"
+
+.PHONY: lint
+lint: system-packages $(INSTALLED) ## ruff, mypy, shellcheck, yamllint, ansible-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app ops infra dashboards
+	shellcheck deploy.sh ops/*.sh .ci/run
+	$(BIN)/yamllint -s .
+	@if [ -f playbooks/site.yml ]; then cd playbooks && ../$(BIN)/ansible-lint; fi
+
+.PHONY: bench
+bench: system-packages $(INSTALLED) ## Benchmarks: API throughput and latency, memory, worker throughput
+	$(BIN)/python -m ops.bench
+
+.PHONY: compliance
+compliance: system-packages $(INSTALLED) ## Hardening compliance report for ENV (default: local)
+	$(BIN)/python -m ops.compliance --env $(ENV)
+
+.PHONY: clean
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
