@@ -1,0 +1,1 @@
+"""Slipway's Pulumi program: one environment on aws or kubernetes, chosen by `slipway:platform`."""
