@@ -76,7 +76,7 @@ REQUIRED_KEYS: Final = ("platform", "environment", "domain")
 # with `pulumi config set --secret`.
 SECRET_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "aws": ("cacheAuthToken",),
-    "kubernetes": ("dbPassword", "redisPassword", "secretKey"),
+    "kubernetes": ("dbPassword", "redisPassword", "secretKey", "grafanaAdminPassword"),
 }
 PLACEHOLDERS: Final = ("change_me", "changeme", "change-me", "placeholder")
 
@@ -143,6 +143,7 @@ class KubernetesSettings:
     db_password: pulumi.Output[str]
     redis_password: pulumi.Output[str]
     secret_key: pulumi.Output[str]
+    grafana_admin_password: pulumi.Output[str] | None
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,7 @@ def _read_kubernetes(read: _Reader) -> KubernetesSettings:
     namespace = read.string("namespace")
     if not _DNS_LABEL.match(namespace):
         raise ConfigError("namespace", f"is {namespace!r}, not a DNS label", "use lowercase letters, digits and -")
+    monitoring_stack = read.boolean("monitoringStack")
     settings = KubernetesSettings(
         namespace=namespace,
         api_max_replicas=read.integer("apiMaxReplicas", 1, 100),
@@ -354,13 +356,14 @@ def _read_kubernetes(read: _Reader) -> KubernetesSettings:
         tls_secret_name=read.string("tlsSecretName"),
         cert_manager_issuer=read.optional_string("certManagerIssuer"),
         ingress_chart_version=read.string("ingressChartVersion"),
-        monitoring_stack=read.boolean("monitoringStack"),
+        monitoring_stack=monitoring_stack,
         monitoring_chart_version=read.string("monitoringChartVersion"),
         postgres_image=read.string("postgresImage"),
         redis_image=read.string("redisImage"),
         db_password=read.secret("dbPassword", 16, forbidden="@/:?#"),
         redis_password=read.secret("redisPassword", 16, forbidden="@/:?#"),
         secret_key=read.secret("secretKey", 32),
+        grafana_admin_password=read.secret("grafanaAdminPassword", 16) if monitoring_stack else None,
     )
     if settings.worker_max_replicas < settings.worker_min_replicas:
         raise ConfigError("workerMaxReplicas", "is below workerMinReplicas", "raise it")

@@ -21,6 +21,8 @@ import yaml
 from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
+from infra.config import SECRET_KEYS
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "slipway"
 ACCOUNT_ID = "123456789012"
@@ -32,6 +34,7 @@ TEST_SECRETS = {
     "dbPassword": "t3st-db-password-0123456789",
     "redisPassword": "t3st-redis-password-0123456789",
     "secretKey": "t3st-secret-key-0123456789abcdef0123456789",
+    "grafanaAdminPassword": "t3st-grafana-admin-0123456789",
 }
 TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW5vdC1mb3ItdXNlLTAxMjM0NTY3ODk test"
 
@@ -174,7 +177,7 @@ def test_config(stack: str) -> tuple[dict[str, str], list[str]]:
     """The stack's config plus the secrets (and SSH key) a user would set before `pulumi up`."""
     config = stack_config(stack)
     platform = config[f"{PROJECT}:platform"]
-    wanted = ("cacheAuthToken",) if platform == "aws" else ("dbPassword", "redisPassword", "secretKey")
+    wanted = SECRET_KEYS[platform]
     secrets = {f"{PROJECT}:{key}": TEST_SECRETS[key] for key in wanted}
     if config.get(f"{PROJECT}:sshCidr"):
         config.setdefault(f"{PROJECT}:sshPublicKey", TEST_SSH_KEY)

@@ -1,0 +1,132 @@
+"""kube-prometheus-stack, ServiceMonitors for the app's jobs, and dashboards/ as PrometheusRules and
+Grafana dashboard ConfigMaps (the same files the mon host uses on local and aws)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.dashboards_source import Dashboard, RuleFile
+from infra.kubernetes.pods import MONITORING_NAMESPACE, labels, metadata, selector
+
+CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+DASHBOARD_LABEL = "grafana_dashboard"
+JOB_LABEL = "slipway.dev/job"
+# Scrape jobs of the app contract, and the port each Service names for it.
+SCRAPED = {"api": "http", "worker": "metrics", "postgres": "metrics", "redis": "metrics"}
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    namespace: str
+    stack: str
+    install_stack: bool
+    chart_version: str
+    grafana_admin_password: pulumi.Output[str] | None
+    rule_files: list[RuleFile]
+    dashboards: list[Dashboard]
+
+
+def stack_values(admin_password: pulumi.Input[str] | None) -> dict[str, object]:
+    """kube-prometheus-stack values: pick up every rule, monitor and dashboard, not only the chart's own."""
+    return {
+        "prometheus": {
+            "prometheusSpec": {
+                "ruleSelectorNilUsesHelmValues": False,
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "retention": "15d",
+            }
+        },
+        "grafana": {
+            "adminPassword": admin_password,
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": DASHBOARD_LABEL,
+                    "labelValue": "1",
+                    "searchNamespace": "ALL",
+                }
+            },
+        },
+        "alertmanager": {"enabled": True},
+    }
+
+
+class Monitoring(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release | None
+    rules: list[k8s.apiextensions.CustomResource]
+    dashboards: list[k8s.core.v1.ConfigMap]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("slipway:monitoring:Monitoring", name, None, opts)
+        self.release = None
+        depends: list[pulumi.Resource] = []
+        if args.install_stack:
+            self.release = k8s.helm.v3.Release(
+                f"{name}-stack",
+                name="kube-prometheus-stack",
+                chart="kube-prometheus-stack",
+                version=args.chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+                namespace=MONITORING_NAMESPACE,
+                create_namespace=True,
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=900,
+                values=stack_values(args.grafana_admin_password),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            depends = [self.release]
+        # Custom resources need the operator's CRDs, which the release installs.
+        after = pulumi.ResourceOptions(parent=self, depends_on=depends)
+        for job, port in SCRAPED.items():
+            k8s.apiextensions.CustomResource(
+                f"{name}-{job}-monitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata=metadata(f"slipway-{job}", args.namespace, args.stack, "monitoring"),
+                spec={
+                    "jobLabel": JOB_LABEL,
+                    "selector": {"matchLabels": selector(args.stack, job) | {JOB_LABEL: job}},
+                    "endpoints": [
+                        {
+                            "port": port,
+                            "path": "/metrics",
+                            "interval": "15s",
+                            # The contract's `host` label: the pod stands in for the fleet host.
+                            "relabelings": [
+                                {"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "host"}
+                            ],
+                        }
+                    ],
+                },
+                opts=after,
+            )
+        self.rules = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-rules-{rule_file.name}",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata=metadata(f"slipway-{rule_file.name}", args.namespace, args.stack, "monitoring"),
+                spec={"groups": rule_file.groups},
+                opts=after,
+            )
+            for rule_file in args.rule_files
+        ]
+        self.dashboards = [
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{dashboard.name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"slipway-dashboard-{dashboard.name}",
+                    namespace=args.namespace,
+                    labels=labels(args.stack, "monitoring") | {DASHBOARD_LABEL: "1"},
+                ),
+                data={dashboard.filename: dashboard.json_text},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for dashboard in args.dashboards
+        ]
+        self.register_outputs({"rules": len(self.rules), "dashboards": len(self.dashboards)})
