@@ -48,9 +48,6 @@ _CACHE = (
 
 
 class Alarms(pulumi.ComponentResource):
-    topic: aws.sns.Topic
-    alarms: list[aws.cloudwatch.MetricAlarm]
-
     def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:alarms:Alarms", name, None, opts)
         self._name = name

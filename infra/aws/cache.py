@@ -31,9 +31,6 @@ class CacheArgs:
 
 
 class Cache(pulumi.ComponentResource):
-    group: aws.elasticache.ReplicationGroup
-    auth_secret: aws.secretsmanager.Secret
-
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:cache:Cache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

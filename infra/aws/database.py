@@ -32,9 +32,6 @@ class DatabaseArgs:
 
 
 class Database(pulumi.ComponentResource):
-    instance: aws.rds.Instance
-    parameter_group: aws.rds.ParameterGroup
-
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:database:Database", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -19,8 +19,6 @@ class EncryptionArgs:
 
 
 class Encryption(pulumi.ComponentResource):
-    key: aws.kms.Key
-
     def __init__(self, name: str, args: EncryptionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:encryption:Encryption", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

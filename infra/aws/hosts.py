@@ -72,11 +72,6 @@ def _bucket_policy(bucket_arns: list[str]) -> str:
 
 
 class Hosts(pulumi.ComponentResource):
-    lb: aws.ec2.Instance
-    lb_address: aws.ec2.Eip
-    apps: list[aws.ec2.Instance]
-    mon: aws.ec2.Instance
-
     def __init__(self, name: str, args: HostsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:hosts:Hosts", name, None, opts)
         self._name = name

@@ -31,11 +31,6 @@ class NetworkArgs:
 
 
 class Network(pulumi.ComponentResource):
-    vpc: aws.ec2.Vpc
-    public_subnets: list[aws.ec2.Subnet]
-    app_subnets: list[aws.ec2.Subnet]
-    data_subnets: list[aws.ec2.Subnet]
-
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -28,12 +28,6 @@ class SecurityGroupsArgs:
 
 
 class SecurityGroups(pulumi.ComponentResource):
-    lb: aws.ec2.SecurityGroup
-    app: aws.ec2.SecurityGroup
-    mon: aws.ec2.SecurityGroup
-    db: aws.ec2.SecurityGroup
-    cache: aws.ec2.SecurityGroup
-
     def __init__(self, name: str, args: SecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:security:SecurityGroups", name, None, opts)
         self._name = name

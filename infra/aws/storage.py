@@ -20,8 +20,6 @@ class PrivateBucketArgs:
 
 
 class PrivateBucket(pulumi.ComponentResource):
-    bucket: aws.s3.Bucket
-
     def __init__(self, name: str, args: PrivateBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:storage:PrivateBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

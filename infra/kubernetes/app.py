@@ -53,10 +53,6 @@ def job_name(version: str) -> str:
 
 
 class App(pulumi.ComponentResource):
-    migration: k8s.batch.v1.Job
-    api: k8s.apps.v1.Deployment
-    worker: k8s.apps.v1.Deployment
-
     def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:app:App", name, None, opts)
         self._args = args

@@ -57,9 +57,6 @@ def controller_values(replicas: int) -> dict[str, object]:
 
 
 class Ingress(pulumi.ComponentResource):
-    controller: k8s.helm.v3.Release
-    ingress: k8s.networking.v1.Ingress
-
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:ingress:Ingress", name, None, opts)
         self.controller = k8s.helm.v3.Release(

@@ -56,10 +56,6 @@ def stack_values(admin_password: pulumi.Input[str] | None) -> dict[str, object]:
 
 
 class Monitoring(pulumi.ComponentResource):
-    release: k8s.helm.v3.Release | None
-    rules: list[k8s.apiextensions.CustomResource]
-    dashboards: list[k8s.core.v1.ConfigMap]
-
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:monitoring:Monitoring", name, None, opts)
         self.release = None

@@ -26,9 +26,6 @@ class AppNamespaceArgs:
 
 
 class AppNamespace(pulumi.ComponentResource):
-    namespace: k8s.core.v1.Namespace
-    secrets: list[k8s.core.v1.Secret]
-
     def __init__(self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:namespace:AppNamespace", name, None, opts)
         self.namespace = k8s.core.v1.Namespace(

@@ -36,8 +36,6 @@ def _ports(*ports: int, protocol: str = "TCP") -> list[k8s.networking.v1.Network
 
 
 class NetworkPolicies(pulumi.ComponentResource):
-    policies: list[k8s.networking.v1.NetworkPolicy]
-
     def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:network-policies:NetworkPolicies", name, None, opts)
         self._name = name

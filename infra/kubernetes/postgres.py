@@ -30,9 +30,6 @@ class PostgresArgs:
 
 
 class Postgres(pulumi.ComponentResource):
-    statefulset: k8s.apps.v1.StatefulSet
-    service: k8s.core.v1.Service
-
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:postgres:Postgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

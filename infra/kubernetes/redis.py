@@ -28,9 +28,6 @@ class RedisArgs:
 
 
 class Redis(pulumi.ComponentResource):
-    statefulset: k8s.apps.v1.StatefulSet
-    service: k8s.core.v1.Service
-
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:redis:Redis", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

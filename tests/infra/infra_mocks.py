@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import runpy
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from typing import Any
 import pulumi
 import pulumi.runtime.settings
 import yaml
-from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from infra.config import SECRET_KEYS
@@ -44,13 +46,16 @@ def is_secret(value: Any) -> bool:
 
 
 def reveal(value: Any) -> Any:
-    """The value with every secret wrapper replaced by what it wraps."""
+    """The value with every secret wrapper replaced by what it wraps, and whole numbers as int
+    (the engine's protobuf carries every number as a double)."""
     if is_secret(value):
         return reveal(unwrap_rpc_secret(value))
     if isinstance(value, dict):
         return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list):
         return [reveal(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -71,6 +76,13 @@ class Resource:
     name: str
     inputs: dict[str, Any]
     custom: bool
+    urn: str = ""
+
+    @property
+    def parent_types(self) -> list[str]:
+        """Types of the resource's ancestors, outermost first, as the URN records them."""
+        qualified = self.urn.split("::")[2] if self.urn.count("::") >= 3 else ""
+        return qualified.split("$")[:-1]
 
     @property
     def plain(self) -> dict[str, Any]:
@@ -173,7 +185,7 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def test_config(stack: str) -> tuple[dict[str, str], list[str]]:
+def config_with_secrets(stack: str) -> tuple[dict[str, str], list[str]]:
     """The stack's config plus the secrets (and SSH key) a user would set before `pulumi up`."""
     config = stack_config(stack)
     platform = config[f"{PROJECT}:platform"]
@@ -184,20 +196,34 @@ def test_config(stack: str) -> tuple[dict[str, str], list[str]]:
     return config | secrets, list(secrets)
 
 
-def run_program(stack: str, config: dict[str, str], secret_keys: list[str]) -> StackRun:
+def run_program(
+    stack: str, config: dict[str, str], secret_keys: list[str], recorder: Recorder | None = None
+) -> StackRun:
     """Run infra/ under the mocks with this config; return what it declared and exported.
 
     Raises what the program raises (a ConfigError for bad config).
     """
-    recorder = Recorder()
+    recorder = recorder or Recorder()
     run = StackRun(stack)
     # A fresh loop and root stack per run: the runtime's futures belong to the loop they were made on.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The mock monitor runs in executor threads and gives each an event loop; hand them ours so they
+    # can be closed afterwards instead of leaking (a ResourceWarning at some later test's gc).
+    thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def give_thread_a_loop() -> None:
+        thread_loop = asyncio.new_event_loop()
+        thread_loops.append(thread_loop)
+        asyncio.set_event_loop(thread_loop)
+
+    executor = ThreadPoolExecutor(max_workers=4, initializer=give_thread_a_loop)
+    loop.set_default_executor(executor)
     try:
         pulumi.runtime.settings.ROOT.set(None)
         pulumi.runtime.set_all_config(config, secret_keys)
-        pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False)
+        monitor = MockMonitor(recorder)
+        pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False, monitor=monitor)
 
         async def program() -> None:
             runpy.run_path(str(ROOT / "infra"), run_name="__main__")
@@ -209,7 +235,13 @@ def run_program(stack: str, config: dict[str, str], secret_keys: list[str]) -> S
 
         loop.run_until_complete(pulumi.runtime.stack.run_pulumi_func(program))
     finally:
+        executor.shutdown(wait=True)
+        for thread_loop in thread_loops:
+            thread_loop.close()
         loop.close()
         asyncio.set_event_loop(None)
+    urns = {urn.rsplit("::", 1)[-1]: urn for urn in monitor.resources}
+    for resource in recorder.resources:
+        resource.urn = urns.get(resource.name, "")
     run.resources = recorder.resources
     return run

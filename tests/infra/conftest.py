@@ -1,0 +1,58 @@
+"""Each example stack's program, run once per test session under Pulumi's mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from infra_mocks import StackRun, config_with_secrets, run_program
+
+AWS_STACKS = ("aws-staging", "aws-prod")
+KUBERNETES_STACKS = ("k8s-dev",)
+STACKS = AWS_STACKS + KUBERNETES_STACKS
+
+_runs: dict[str, StackRun] = {}
+
+
+def stack_run(stack: str) -> StackRun:
+    if stack not in _runs:
+        config, secret_keys = config_with_secrets(stack)
+        _runs[stack] = run_program(stack, config, secret_keys)
+    return _runs[stack]
+
+
+@pytest.fixture(params=STACKS)
+def any_stack(request: pytest.FixtureRequest) -> StackRun:
+    return stack_run(request.param)
+
+
+@pytest.fixture(params=AWS_STACKS)
+def aws_stack(request: pytest.FixtureRequest) -> StackRun:
+    return stack_run(request.param)
+
+
+@pytest.fixture
+def aws_prod() -> StackRun:
+    return stack_run("aws-prod")
+
+
+@pytest.fixture
+def aws_staging() -> StackRun:
+    return stack_run("aws-staging")
+
+
+@pytest.fixture(params=KUBERNETES_STACKS)
+def k8s_stack(request: pytest.FixtureRequest) -> StackRun:
+    return stack_run(request.param)
+
+
+# pulumi_aws warns, when a module is first loaded, about its own deprecated resources (ones this
+# program does not use). Those warnings are the provider's, not ours: ignore them here only.
+PROVIDER_WARNINGS = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning:pulumi_aws")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(PROVIDER_WARNINGS)
