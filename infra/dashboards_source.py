@@ -39,8 +39,9 @@ def dns_label(stem: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-")[:50].strip("-") or "file"
 
 
-def rule_files(directory: Path = RULES_DIR) -> list[RuleFile]:
+def rule_files(directory: Path | None = None) -> list[RuleFile]:
     """Every *.yml / *.yaml rule file with a `groups` list; promtool test files (no groups) are skipped."""
+    directory = directory or RULES_DIR
     found = []
     for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
         try:
@@ -56,8 +57,9 @@ def rule_files(directory: Path = RULES_DIR) -> list[RuleFile]:
     return found
 
 
-def dashboards(directory: Path = GRAFANA_DIR) -> list[Dashboard]:
+def dashboards(directory: Path | None = None) -> list[Dashboard]:
     """Every *.json dashboard, checked to parse."""
+    directory = directory or GRAFANA_DIR
     found = []
     for path in sorted(directory.glob("*.json")):
         text = path.read_text(encoding="utf-8")
