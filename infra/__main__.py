@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import pulumi
 
+from infra import aws as platform_aws
 from infra import config, outputs
+from infra import kubernetes as platform_kubernetes
 
 
 def main() -> None:
     settings = config.load()
     if settings.aws is not None:
-        from infra import aws as platform_aws
-
         exported = platform_aws.build(settings, settings.aws)
     else:
         assert settings.kubernetes is not None
-        from infra import kubernetes as platform_kubernetes
-
         exported = platform_kubernetes.build(settings, settings.kubernetes)
     exported |= {
         outputs.PLATFORM: settings.platform,

@@ -51,7 +51,9 @@ def rule_files(directory: Path | None = None) -> list[RuleFile]:
         if not isinstance(data, dict) or "groups" not in data:
             continue
         groups = data["groups"]
-        if not isinstance(groups, list) or not all(isinstance(g, dict) and "name" in g and "rules" in g for g in groups):
+        if not isinstance(groups, list) or not all(
+            isinstance(g, dict) and "name" in g and "rules" in g for g in groups
+        ):
             raise DashboardSourceError(f"{path.name}: `groups` must be a list of {{name, rules}}")
         found.append(RuleFile(dns_label(path.stem), groups))
     return found

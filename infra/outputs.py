@@ -21,10 +21,10 @@ DB_ENDPOINT: Final = "dbEndpoint"
 DB_PORT: Final = "dbPort"
 DB_NAME: Final = "dbName"
 DB_USERNAME: Final = "dbUsername"
-DB_PASSWORD_SECRET_ARN: Final = "dbPasswordSecretArn"
+DB_PASSWORD_SECRET_ARN: Final = "dbPasswordSecretArn"  # noqa: S105 - an output name
 CACHE_ENDPOINT: Final = "cacheEndpoint"
 CACHE_PORT: Final = "cachePort"
-CACHE_AUTH_SECRET_ARN: Final = "cacheAuthSecretArn"
+CACHE_AUTH_SECRET_ARN: Final = "cacheAuthSecretArn"  # noqa: S105 - an output name
 VIDEO_BUCKET: Final = "videoBucket"
 OPS_BUCKET: Final = "opsBucket"
 ALARM_TOPIC_ARN: Final = "alarmTopicArn"
@@ -39,10 +39,38 @@ IMAGE: Final = "image"
 URL: Final = "url"
 
 AWS_OUTPUTS: Final = (
-    PLATFORM, ENVIRONMENT, DOMAIN, AWS_REGION, VPC_ID, SSH_ACCESS, SSH_USER, LB_PUBLIC_IP, LB_HOST, APP_HOSTS,
-    MON_HOST, DB_ENDPOINT, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD_SECRET_ARN, CACHE_ENDPOINT, CACHE_PORT,
-    CACHE_AUTH_SECRET_ARN, VIDEO_BUCKET, OPS_BUCKET, ALARM_TOPIC_ARN, KMS_KEY_ARN,
-)  # fmt: skip
+    PLATFORM,
+    ENVIRONMENT,
+    DOMAIN,
+    AWS_REGION,
+    VPC_ID,
+    SSH_ACCESS,
+    SSH_USER,
+    LB_PUBLIC_IP,
+    LB_HOST,
+    APP_HOSTS,
+    MON_HOST,
+    DB_ENDPOINT,
+    DB_PORT,
+    DB_NAME,
+    DB_USERNAME,
+    DB_PASSWORD_SECRET_ARN,
+    CACHE_ENDPOINT,
+    CACHE_PORT,
+    CACHE_AUTH_SECRET_ARN,
+    VIDEO_BUCKET,
+    OPS_BUCKET,
+    ALARM_TOPIC_ARN,
+    KMS_KEY_ARN,
+)
 KUBERNETES_OUTPUTS: Final = (
-    PLATFORM, ENVIRONMENT, DOMAIN, NAMESPACE, API_DEPLOYMENT, WORKER_DEPLOYMENT, MIGRATION_JOB, IMAGE, URL,
-)  # fmt: skip
+    PLATFORM,
+    ENVIRONMENT,
+    DOMAIN,
+    NAMESPACE,
+    API_DEPLOYMENT,
+    WORKER_DEPLOYMENT,
+    MIGRATION_JOB,
+    IMAGE,
+    URL,
+)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -12,7 +14,7 @@ from infra.aws.naming import Tagging
 
 @dataclass(frozen=True)
 class AlarmsArgs:
-    instance_ids: dict[str, pulumi.Input[str]]  # host name -> instance id
+    instance_ids: Mapping[str, pulumi.Input[str]]  # host name -> instance id
     app_hosts: list[str]
     db_instance_id: pulumi.Input[str]
     cache_node_ids: list[str]
@@ -32,19 +34,52 @@ class _Threshold:
     description: str = ""
 
 
-_HOST = _Threshold("StatusCheckFailed", "AWS/EC2", "GreaterThanOrEqualToThreshold", 1, "Maximum", 2, "host failed a status check")
-_APP_CPU = _Threshold("CPUUtilization", "AWS/EC2", "GreaterThanThreshold", 85, description="app host CPU above 85%")
+_HOST = _Threshold(
+    "StatusCheckFailed",
+    "AWS/EC2",
+    "GreaterThanOrEqualToThreshold",
+    1,
+    "Maximum",
+    2,
+    "host failed a status check",
+)
+_APP_CPU = _Threshold(
+    "CPUUtilization", "AWS/EC2", "GreaterThanThreshold", 85, description="app host CPU above 85%"
+)
 _DB = (
     _Threshold("CPUUtilization", "AWS/RDS", "GreaterThanThreshold", 80, description="database CPU above 80%"),
-    _Threshold("FreeStorageSpace", "AWS/RDS", "LessThanThreshold", 2 * 1024**3, description="database storage below 2 GiB"),
-    _Threshold("FreeableMemory", "AWS/RDS", "LessThanThreshold", 128 * 1024**2, description="database memory below 128 MiB"),
+    _Threshold(
+        "FreeStorageSpace",
+        "AWS/RDS",
+        "LessThanThreshold",
+        2 * 1024**3,
+        description="database storage below 2 GiB",
+    ),
+    _Threshold(
+        "FreeableMemory",
+        "AWS/RDS",
+        "LessThanThreshold",
+        128 * 1024**2,
+        description="database memory below 128 MiB",
+    ),
 )
 _CACHE = (
-    _Threshold("EngineCPUUtilization", "AWS/ElastiCache", "GreaterThanThreshold", 80, description="Redis CPU above 80%"),
-    _Threshold("DatabaseMemoryUsagePercentage", "AWS/ElastiCache", "GreaterThanThreshold", 85,
-               description="Redis memory above 85%"),
+    _Threshold(
+        "EngineCPUUtilization",
+        "AWS/ElastiCache",
+        "GreaterThanThreshold",
+        80,
+        description="Redis CPU above 80%",
+    ),
+    _Threshold(
+        "DatabaseMemoryUsagePercentage",
+        "AWS/ElastiCache",
+        "GreaterThanThreshold",
+        85,
+        description="Redis memory above 85%",
+    ),
     _Threshold("Evictions", "AWS/ElastiCache", "GreaterThanThreshold", 0, "Sum", 1, "Redis is evicting keys"),
-)  # fmt: skip
+)
 
 
 class Alarms(pulumi.ComponentResource):
@@ -54,13 +89,16 @@ class Alarms(pulumi.ComponentResource):
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(
-            f"{name}-topic", kms_master_key_id=args.kms_key_arn, tags=args.tagging(f"{name}-topic"), opts=self._child
+            f"{name}-topic",
+            kms_master_key_id=args.kms_key_arn,
+            tags=args.tagging(f"{name}-topic"),
+            opts=self._child,
         )
         if args.email:
             aws.sns.TopicSubscription(
                 f"{name}-email", topic=self.topic.arn, protocol="email", endpoint=args.email, opts=self._child
             )
-        self.alarms = []
+        self.alarms: list[Any] = []
         for host, instance_id in args.instance_ids.items():
             self._alarm(f"{host}-status", _HOST, {"InstanceId": instance_id})
             if host in args.app_hosts:
@@ -69,7 +107,12 @@ class Alarms(pulumi.ComponentResource):
             self._alarm(f"db-{rule.metric.lower()}", rule, {"DBInstanceIdentifier": args.db_instance_id})
         for node in args.cache_node_ids:
             for rule in _CACHE:
-                self._alarm(f"{node.rsplit('-', 1)[-1]}-{rule.metric.lower()}", rule, {"CacheClusterId": node}, "cache")
+                self._alarm(
+                    f"{node.rsplit('-', 1)[-1]}-{rule.metric.lower()}",
+                    rule,
+                    {"CacheClusterId": node},
+                    "cache",
+                )
         self.register_outputs({"topicArn": self.topic.arn})
 
     def _alarm(

@@ -59,7 +59,7 @@ class Cache(pulumi.ComponentResource):
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             auth_token=args.auth_token,
-            auth_token_update_strategy="ROTATE",
+            auth_token_update_strategy="ROTATE",  # noqa: S106 - a strategy name, not a token
             subnet_group_name=subnets.name,
             security_group_ids=[args.security_group_id],
             snapshot_retention_limit=args.snapshot_retention_days,

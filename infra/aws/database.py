@@ -45,7 +45,9 @@ class Database(pulumi.ComponentResource):
             family=f"postgres{major}",
             description=f"{name}: TLS only, slow statements logged",
             parameters=[
-                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
+                aws.rds.ParameterGroupParameterArgs(
+                    name="rds.force_ssl", value="1", apply_method="pending-reboot"
+                ),
                 aws.rds.ParameterGroupParameterArgs(name="log_min_duration_statement", value="500"),
                 aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
             ],
@@ -108,12 +110,16 @@ class Database(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             apply_immediately=False,
             tags=tags(f"{name}-postgres"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment], protect=args.deletion_protection),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[attachment], protect=args.deletion_protection
+            ),
         )
         self.register_outputs(
             {
                 "address": self.instance.address,
                 "port": self.instance.port,
-                "masterSecretArn": self.instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn if secrets else ""),
+                "masterSecretArn": self.instance.master_user_secrets.apply(
+                    lambda secrets: secrets[0].secret_arn if secrets else ""
+                ),
             }
         )

@@ -85,23 +85,47 @@ class Hosts(pulumi.ComponentResource):
         self._key_name: pulumi.Output[str] | None = None
         if args.ssh_public_key:
             self._key_name = aws.ec2.KeyPair(
-                f"{name}-ssh", public_key=args.ssh_public_key, tags=args.tagging(f"{name}-ssh"), opts=self._child
+                f"{name}-ssh",
+                public_key=args.ssh_public_key,
+                tags=args.tagging(f"{name}-ssh"),
+                opts=self._child,
             ).key_name
 
-        self.lb = self._instance("lb", args.lb_instance_type, args.public_subnet_ids[0], args.lb_security_group_id,
-                                 self._base_profile, hop_limit=1)  # fmt: skip
+        self.lb = self._instance(
+            "lb",
+            args.lb_instance_type,
+            args.public_subnet_ids[0],
+            args.lb_security_group_id,
+            self._base_profile,
+            hop_limit=1,
+        )
         self.lb_address = aws.ec2.Eip(
-            f"{name}-lb-eip", domain="vpc", instance=self.lb.id, tags=args.tagging(f"{name}-lb-eip"), opts=self._child
+            f"{name}-lb-eip",
+            domain="vpc",
+            instance=self.lb.id,
+            tags=args.tagging(f"{name}-lb-eip"),
+            opts=self._child,
         )
         # Containers on the app hosts reach the instance role through Docker's bridge: one more hop.
         self.apps = [
-            self._instance(f"app{index + 1}", args.app_instance_type,
-                           args.app_subnet_ids[index % len(args.app_subnet_ids)],
-                           args.app_security_group_id, self._app_profile, hop_limit=2)
+            self._instance(
+                f"app{index + 1}",
+                args.app_instance_type,
+                args.app_subnet_ids[index % len(args.app_subnet_ids)],
+                args.app_security_group_id,
+                self._app_profile,
+                hop_limit=2,
+            )
             for index in range(args.app_count)
-        ]  # fmt: skip
-        self.mon = self._instance("mon", args.mon_instance_type, args.app_subnet_ids[-1], args.mon_security_group_id,
-                                  self._base_profile, hop_limit=1)  # fmt: skip
+        ]
+        self.mon = self._instance(
+            "mon",
+            args.mon_instance_type,
+            args.app_subnet_ids[-1],
+            args.mon_security_group_id,
+            self._base_profile,
+            hop_limit=1,
+        )
         self.register_outputs({"lbPublicIp": self.lb_address.public_ip})
 
     def _profile(self, role_name: str, bucket_arns: list[pulumi.Input[str]]) -> aws.iam.InstanceProfile:
@@ -112,14 +136,20 @@ class Hosts(pulumi.ComponentResource):
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 }
             ),
             tags=self._args.tagging(f"{name}-role"),
             opts=self._child,
         )
-        aws.iam.RolePolicyAttachment(f"{name}-ssm", role=role.name, policy_arn=SSM_POLICY_ARN, opts=self._child)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-ssm", role=role.name, policy_arn=SSM_POLICY_ARN, opts=self._child
+        )
         aws.iam.RolePolicy(
             f"{name}-buckets",
             role=role.id,

@@ -46,11 +46,16 @@ class Network(pulumi.ComponentResource):
         # The default security group admits everything from its own members: strip its rules so that
         # nothing can use it by accident.
         aws.ec2.DefaultSecurityGroup(
-            f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], tags=tags(f"{name}-default-sg"), opts=child
+            f"{name}-default-sg",
+            vpc_id=self.vpc.id,
+            ingress=[],
+            egress=[],
+            tags=tags(f"{name}-default-sg"),
+            opts=child,
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=self.vpc.id, tags=tags(f"{name}-igw"), opts=child)
 
-        def subnets(tier: str, public: bool) -> list[aws.ec2.Subnet]:
+        def subnets(tier: str) -> list[aws.ec2.Subnet]:
             return [
                 aws.ec2.Subnet(
                     f"{name}-{tier}-{index + 1}",
@@ -61,12 +66,14 @@ class Network(pulumi.ComponentResource):
                     tags=tags(f"{name}-{tier}-{index + 1}", Tier=tier),
                     opts=child,
                 )
-                for index, (zone, cidr) in enumerate(zip(args.zones, subnet_cidrs(args.cidr, tier, len(args.zones)), strict=True))
+                for index, (zone, cidr) in enumerate(
+                    zip(args.zones, subnet_cidrs(args.cidr, tier, len(args.zones)), strict=True)
+                )
             ]
 
-        self.public_subnets = subnets("public", public=True)
-        self.app_subnets = subnets("app", public=False)
-        self.data_subnets = subnets("data", public=False)
+        self.public_subnets = subnets("public")
+        self.app_subnets = subnets("app")
+        self.data_subnets = subnets("data")
 
         public_routes = aws.ec2.RouteTable(
             f"{name}-public-rt",
@@ -77,13 +84,21 @@ class Network(pulumi.ComponentResource):
         )
         for index, subnet in enumerate(self.public_subnets):
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-rta-{index + 1}", subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
+                f"{name}-public-rta-{index + 1}",
+                subnet_id=subnet.id,
+                route_table_id=public_routes.id,
+                opts=child,
             )
 
         nat_count = len(args.zones) if args.nat_per_az else 1
         nats = []
         for index in range(nat_count):
-            eip = aws.ec2.Eip(f"{name}-nat-eip-{index + 1}", domain="vpc", tags=tags(f"{name}-nat-eip-{index + 1}"), opts=child)
+            eip = aws.ec2.Eip(
+                f"{name}-nat-eip-{index + 1}",
+                domain="vpc",
+                tags=tags(f"{name}-nat-eip-{index + 1}"),
+                opts=child,
+            )
             nats.append(
                 aws.ec2.NatGateway(
                     f"{name}-nat-{index + 1}",

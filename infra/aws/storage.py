@@ -20,10 +20,14 @@ class PrivateBucketArgs:
 
 
 class PrivateBucket(pulumi.ComponentResource):
-    def __init__(self, name: str, args: PrivateBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: PrivateBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("slipway:storage:PrivateBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(name, force_destroy=False, tags=args.tagging(name, Purpose=args.purpose), opts=child)
+        self.bucket = aws.s3.Bucket(
+            name, force_destroy=False, tags=args.tagging(name, Purpose=args.purpose), opts=child
+        )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
             bucket=self.bucket.id,

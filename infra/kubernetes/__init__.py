@@ -1,4 +1,4 @@
-"""The kubernetes platform: namespace and Secrets, PostgreSQL, Redis, the app, policies, ingress, monitoring."""
+"""The kubernetes platform: namespace, Secrets, PostgreSQL, Redis, the app, policies, ingress, monitoring."""
 
 from __future__ import annotations
 

@@ -14,7 +14,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.kubernetes.namespace import APP_SECRET
-from infra.kubernetes.pods import APP_UID, container_security, empty_dir, labels, metadata, pod_security, resources, selector
+from infra.kubernetes.pods import (
+    APP_UID,
+    container_security,
+    empty_dir,
+    labels,
+    metadata,
+    pod_security,
+    resources,
+    selector,
+)
 
 CONFIG_MAP = "slipway-app"
 VIDEO_CLAIM = "slipway-videos"
@@ -85,7 +94,9 @@ class App(pulumi.ComponentResource):
                 # API pods write uploads, worker pods read them, on any node.
                 access_modes=["ReadWriteMany"],
                 storage_class_name=args.storage_class or None,
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": f"{args.video_storage_gb}Gi"}),
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                    requests={"storage": f"{args.video_storage_gb}Gi"}
+                ),
             ),
             opts=child,
         )
@@ -117,7 +128,9 @@ class App(pulumi.ComponentResource):
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=args.app_port)],
                 probe_port="http",
                 lifecycle=k8s.core.v1.LifecycleArgs(
-                    pre_stop=k8s.core.v1.LifecycleHandlerArgs(sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_SECONDS))
+                    pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                        sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_SECONDS)
+                    )
                 ),
                 compute=resources("250m", "512Mi", "1"),
             ),
@@ -130,7 +143,9 @@ class App(pulumi.ComponentResource):
             self._container(
                 "worker",
                 ["python", "-m", "app", "worker"],
-                ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=args.worker_metrics_port)],
+                ports=[
+                    k8s.core.v1.ContainerPortArgs(name="metrics", container_port=args.worker_metrics_port)
+                ],
                 probe_port="metrics",
                 compute=resources("500m", "1Gi", "2"),
             ),
@@ -144,7 +159,9 @@ class App(pulumi.ComponentResource):
         ):
             k8s.core.v1.Service(
                 f"{name}-{component}-service",
-                metadata=metadata(service_name, ns, stack, component, **{"slipway.dev/job": component}),
+                metadata=metadata(
+                    service_name, ns, stack, component, extra_labels={"slipway.dev/job": component}
+                ),
                 spec=k8s.core.v1.ServiceSpecArgs(
                     type="ClusterIP",
                     selector=selector(stack, component),
@@ -156,7 +173,7 @@ class App(pulumi.ComponentResource):
             ("api", self.api, args.api_min_replicas, args.api_max_replicas, 70),
             ("worker", self.worker, args.worker_min_replicas, args.worker_max_replicas, 75),
         ):
-            self._autoscale(name, component, deployment, low, high, cpu)
+            self._autoscale(name, component=component, deployment=deployment, low=low, high=high, cpu=cpu)
         self.register_outputs(
             {
                 "api": self.api.metadata.name,
@@ -199,7 +216,9 @@ class App(pulumi.ComponentResource):
             command=command,
             ports=ports,
             env_from=[
-                k8s.core.v1.EnvFromSourceArgs(config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=CONFIG_MAP)),
+                k8s.core.v1.EnvFromSourceArgs(
+                    config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=CONFIG_MAP)
+                ),
                 k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=APP_SECRET)),
             ],
             startup_probe=probe("/health/live", 2, 30),
@@ -215,7 +234,12 @@ class App(pulumi.ComponentResource):
         )
 
     def _pod_spec(
-        self, containers: list[k8s.core.v1.ContainerArgs], *, restart_policy: str, grace: int, component: str = ""
+        self,
+        containers: list[k8s.core.v1.ContainerArgs],
+        *,
+        restart_policy: str,
+        grace: int,
+        component: str = "",
     ) -> k8s.core.v1.PodSpecArgs:
         spread = None
         if component:
@@ -224,7 +248,9 @@ class App(pulumi.ComponentResource):
                     max_skew=1,
                     topology_key=key,
                     when_unsatisfiable="ScheduleAnyway",
-                    label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(self._args.stack, component)),
+                    label_selector=k8s.meta.v1.LabelSelectorArgs(
+                        match_labels=selector(self._args.stack, component)
+                    ),
                 )
                 for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
             ]
@@ -238,7 +264,9 @@ class App(pulumi.ComponentResource):
             volumes=[
                 k8s.core.v1.VolumeArgs(
                     name="videos",
-                    persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=VIDEO_CLAIM),
+                    persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=VIDEO_CLAIM
+                    ),
                 ),
                 empty_dir("tmp", "1Gi"),
             ],
@@ -269,14 +297,16 @@ class App(pulumi.ComponentResource):
                 progress_deadline_seconds=600,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels(args.stack, component, args.version)),
-                    spec=self._pod_spec([container], restart_policy="Always", grace=grace, component=component),
+                    spec=self._pod_spec(
+                        [container], restart_policy="Always", grace=grace, component=component
+                    ),
                 ),
             ),
             opts=opts,
         )
 
     def _autoscale(
-        self, name: str, component: str, deployment: k8s.apps.v1.Deployment, low: int, high: int, cpu: int
+        self, name: str, *, component: str, deployment: k8s.apps.v1.Deployment, low: int, high: int, cpu: int
     ) -> None:
         args = self._args
         child = pulumi.ResourceOptions(parent=self)
@@ -294,7 +324,9 @@ class App(pulumi.ComponentResource):
                         type="Resource",
                         resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
                             name="cpu",
-                            target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization", average_utilization=cpu),
+                            target=k8s.autoscaling.v2.MetricTargetArgs(
+                                type="Utilization", average_utilization=cpu
+                            ),
                         ),
                     )
                 ],

@@ -82,7 +82,7 @@ class Ingress(pulumi.ComponentResource):
             annotations["cert-manager.io/cluster-issuer"] = args.cert_manager_issuer
         self.ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
-            metadata=metadata("slipway-api", args.namespace, args.stack, "api", annotations),
+            metadata=metadata("slipway-api", args.namespace, args.stack, "api", annotations=annotations),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=INGRESS_CLASS,
                 tls=[k8s.networking.v1.IngressTLSArgs(hosts=[args.domain], secret_name=args.tls_secret_name)],

@@ -9,9 +9,9 @@ import pulumi_kubernetes as k8s
 
 from infra.kubernetes.pods import labels, metadata
 
-APP_SECRET = "slipway-app"  # DATABASE_URL, REDIS_URL, SECRET_KEY
-POSTGRES_SECRET = "slipway-postgres"  # password, exporter DSN
-REDIS_SECRET = "slipway-redis"  # password, redis.conf
+APP_SECRET = "slipway-app"  # noqa: S105 - a Secret object name; holds DATABASE_URL, REDIS_URL, SECRET_KEY
+POSTGRES_SECRET = "slipway-postgres"  # noqa: S105 - a Secret object name; holds password, exporter DSN
+REDIS_SECRET = "slipway-redis"  # noqa: S105 - a Secret object name; holds password, redis.conf
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class AppNamespace(pulumi.ComponentResource):
                 name=args.namespace,
                 labels=labels(args.stack, "namespace")
                 | {
-                    f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
+                    f"pod-security.kubernetes.io/{mode}": "restricted"
+                    for mode in ("enforce", "audit", "warn")
                 },
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -45,7 +46,10 @@ class AppNamespace(pulumi.ComponentResource):
             "postgresql+asyncpg://{0}:{1}@postgres:5432/{2}", args.db_user, args.db_password, args.db_name
         )
         exporter_dsn = pulumi.Output.format(
-            "postgresql://{0}:{1}@127.0.0.1:5432/{2}?sslmode=disable", args.db_user, args.db_password, args.db_name
+            "postgresql://{0}:{1}@127.0.0.1:5432/{2}?sslmode=disable",
+            args.db_user,
+            args.db_password,
+            args.db_name,
         )
         redis_url = pulumi.Output.format("redis://:{0}@redis:6379/0", args.redis_password)
         redis_conf = pulumi.Output.format(
@@ -54,7 +58,7 @@ class AppNamespace(pulumi.ComponentResource):
             "maxmemory-policy noeviction\n",
             args.redis_password,
         )
-        contents = {
+        contents: dict[str, dict[str, pulumi.Output[str]]] = {
             APP_SECRET: {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": args.secret_key},
             POSTGRES_SECRET: {"password": args.db_password, "exporter-dsn": exporter_dsn},
             REDIS_SECRET: {"password": args.redis_password, "redis.conf": redis_conf},
@@ -66,7 +70,7 @@ class AppNamespace(pulumi.ComponentResource):
                 type="Opaque",
                 # Output.secret keeps every value encrypted in the state, even those only derived
                 # from a secret.
-                string_data={key: pulumi.Output.secret(value) for key, value in data.items()},
+                string_data={key: value.apply(pulumi.Output.secret) for key, value in data.items()},
                 opts=child,
             )
             for secret_name, data in contents.items()

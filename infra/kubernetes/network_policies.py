@@ -7,6 +7,7 @@ the API, worker and migration pods to PostgreSQL and Redis.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -36,11 +37,13 @@ def _ports(*ports: int, protocol: str = "TCP") -> list[k8s.networking.v1.Network
 
 
 class NetworkPolicies(pulumi.ComponentResource):
-    def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("slipway:network-policies:NetworkPolicies", name, None, opts)
         self._name = name
         self._args = args
-        self.policies = []
+        self.policies: list[Any] = []
         app_pods = k8s.meta.v1.LabelSelectorArgs(
             match_labels={"app.kubernetes.io/instance": args.stack},
             match_expressions=[
@@ -70,7 +73,8 @@ class NetworkPolicies(pulumi.ComponentResource):
             k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, "api")),
             ingress=[
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[_namespace(INGRESS_NAMESPACE), _namespace(MONITORING_NAMESPACE)], ports=_ports(args.app_port)
+                    from_=[_namespace(INGRESS_NAMESPACE), _namespace(MONITORING_NAMESPACE)],
+                    ports=_ports(args.app_port),
                 )
             ],
         )
@@ -90,7 +94,9 @@ class NetworkPolicies(pulumi.ComponentResource):
                 k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                     to=[
                         k8s.networking.v1.NetworkPolicyPeerArgs(
-                            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, component))
+                            pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                                match_labels=selector(args.stack, component)
+                            )
                         )
                     ],
                     ports=_ports(port),
@@ -126,7 +132,9 @@ class NetworkPolicies(pulumi.ComponentResource):
         self.policies.append(
             k8s.networking.v1.NetworkPolicy(
                 f"{self._name}-{policy_name}",
-                metadata=metadata(f"slipway-{policy_name}", self._args.namespace, self._args.stack, "network-policy"),
+                metadata=metadata(
+                    f"slipway-{policy_name}", self._args.namespace, self._args.stack, "network-policy"
+                ),
                 spec=k8s.networking.v1.NetworkPolicySpecArgs(
                     pod_selector=pods, policy_types=types, ingress=ingress, egress=egress
                 ),

@@ -30,11 +30,20 @@ def labels(stack: str, component: str, version: str = "") -> dict[str, str]:
 
 
 def metadata(
-    name: str, namespace: str, stack: str, component: str, annotations: dict[str, str] | None = None, **more: str
+    name: str,
+    namespace: str,
+    stack: str,
+    component: str,
+    *,
+    extra_labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
 ) -> k8s.meta.v1.ObjectMetaArgs:
-    """Name, namespace and labels (`more` adds labels) of one object."""
+    """Name, namespace, recommended labels (plus `extra_labels`) and annotations of one object."""
     return k8s.meta.v1.ObjectMetaArgs(
-        name=name, namespace=namespace, labels=labels(stack, component) | more, annotations=annotations
+        name=name,
+        namespace=namespace,
+        labels=labels(stack, component) | (extra_labels or {}),
+        annotations=annotations,
     )
 
 
@@ -75,5 +84,7 @@ def empty_dir(name: str, size: str = "256Mi") -> k8s.core.v1.VolumeArgs:
 def secret_env(name: str, secret: str, key: str) -> k8s.core.v1.EnvVarArgs:
     return k8s.core.v1.EnvVarArgs(
         name=name,
-        value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)),
+        value_from=k8s.core.v1.EnvVarSourceArgs(
+            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)
+        ),
     )

@@ -8,7 +8,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.kubernetes.namespace import POSTGRES_SECRET
-from infra.kubernetes.pods import container_security, empty_dir, labels, metadata, pod_security, resources, secret_env, selector
+from infra.kubernetes.pods import (
+    container_security,
+    empty_dir,
+    labels,
+    metadata,
+    pod_security,
+    resources,
+    secret_env,
+    selector,
+)
 
 POSTGRES_UID = 999  # the postgres user of the Debian-based official image
 EXPORTER_UID = 65534
@@ -36,7 +45,13 @@ class Postgres(pulumi.ComponentResource):
         pods = selector(args.stack, "postgres")
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=metadata(SERVICE_NAME, args.namespace, args.stack, "postgres", **{"slipway.dev/job": "postgres"}),
+            metadata=metadata(
+                SERVICE_NAME,
+                args.namespace,
+                args.stack,
+                "postgres",
+                extra_labels={"slipway.dev/job": "postgres"},
+            ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=pods,
@@ -48,7 +63,9 @@ class Postgres(pulumi.ComponentResource):
             opts=child,
         )
         ready = k8s.core.v1.ProbeArgs(
-            exec_=k8s.core.v1.ExecActionArgs(command=["pg_isready", "-h", "127.0.0.1", "-U", args.db_user, "-d", args.db_name]),
+            exec_=k8s.core.v1.ExecActionArgs(
+                command=["pg_isready", "-h", "127.0.0.1", "-U", args.db_user, "-d", args.db_name]
+            ),
             period_seconds=10,
             failure_threshold=3,
         )
@@ -93,7 +110,9 @@ class Postgres(pulumi.ComponentResource):
             spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
                 access_modes=["ReadWriteOnce"],
                 storage_class_name=args.storage_class or None,
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": f"{args.storage_gb}Gi"}),
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                    requests={"storage": f"{args.storage_gb}Gi"}
+                ),
             ),
         )
         self.statefulset = k8s.apps.v1.StatefulSet(

@@ -8,7 +8,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.kubernetes.namespace import REDIS_SECRET
-from infra.kubernetes.pods import container_security, empty_dir, labels, metadata, pod_security, resources, secret_env, selector
+from infra.kubernetes.pods import (
+    container_security,
+    empty_dir,
+    labels,
+    metadata,
+    pod_security,
+    resources,
+    secret_env,
+    selector,
+)
 
 REDIS_UID = 999  # the redis user of the Debian-based official image
 EXPORTER_UID = 59000  # the redis_exporter image's user
@@ -34,7 +43,9 @@ class Redis(pulumi.ComponentResource):
         pods = selector(args.stack, "redis")
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=metadata(SERVICE_NAME, args.namespace, args.stack, "redis", **{"slipway.dev/job": "redis"}),
+            metadata=metadata(
+                SERVICE_NAME, args.namespace, args.stack, "redis", extra_labels={"slipway.dev/job": "redis"}
+            ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=pods,
@@ -47,7 +58,9 @@ class Redis(pulumi.ComponentResource):
         )
         # The password reaches redis-cli through REDISCLI_AUTH, never its command line.
         ping = k8s.core.v1.ProbeArgs(
-            exec_=k8s.core.v1.ExecActionArgs(command=["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping']),
+            exec_=k8s.core.v1.ExecActionArgs(
+                command=["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping']
+            ),
             period_seconds=10,
             failure_threshold=3,
         )
@@ -119,7 +132,9 @@ class Redis(pulumi.ComponentResource):
                         spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
                             access_modes=["ReadWriteOnce"],
                             storage_class_name=args.storage_class or None,
-                            resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": STORAGE}),
+                            resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                                requests={"storage": STORAGE}
+                            ),
                         ),
                     )
                 ],

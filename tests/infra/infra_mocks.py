@@ -121,7 +121,7 @@ class Recorder(Mocks):
         self._addresses = itertools.count(10)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.resources.append(Resource(args.typ, args.name, dict(args.inputs), args.custom))
+        self.resources.append(Resource(args.typ, args.name, dict(args.inputs), bool(args.custom)))
         state = dict(args.inputs)
         resource_id = f"{args.name}-id"
         if args.typ.startswith("aws:"):
@@ -138,7 +138,9 @@ class Recorder(Mocks):
                 "address": f"{args.name}.abc.eu-west-1.rds.amazonaws.com",
                 "port": 5432,
                 "identifier": args.name,
-                "masterUserSecrets": [{"secretArn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:rds-{args.name}"}],
+                "masterUserSecrets": [
+                    {"secretArn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:rds-{args.name}"}
+                ],
             },
             "aws:elasticache/replicationGroup:ReplicationGroup": {
                 "primaryEndpointAddress": f"master.{args.name}.abc.euw1.cache.amazonaws.com"

@@ -169,19 +169,35 @@ def test_prod_cache_fails_over_across_zones(aws_prod: StackRun) -> None:
 @pytest.mark.parametrize(
     ("type_", "check"),
     [
-        ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-         lambda r: all(r[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                               "restrictPublicBuckets"))),
-        ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-         lambda r: r["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"),
-        ("aws:s3/bucketVersioning:BucketVersioning", lambda r: r["versioningConfiguration"]["status"] == "Enabled"),
-        ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-         lambda r: r["rule"]["objectOwnership"] == "BucketOwnerEnforced"),
-        ("aws:s3/bucketPolicy:BucketPolicy",
-         lambda r: json.loads(r["policy"])["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}),
+        (
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            lambda r: all(
+                r[k] is True
+                for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+            ),
+        ),
+        (
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            lambda r: r["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms",
+        ),
+        (
+            "aws:s3/bucketVersioning:BucketVersioning",
+            lambda r: r["versioningConfiguration"]["status"] == "Enabled",
+        ),
+        (
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            lambda r: r["rule"]["objectOwnership"] == "BucketOwnerEnforced",
+        ),
+        (
+            "aws:s3/bucketPolicy:BucketPolicy",
+            lambda r: (
+                json.loads(r["policy"])["Statement"][0]["Condition"]
+                == {"Bool": {"aws:SecureTransport": "false"}}
+            ),
+        ),
     ],
     ids=["public-access-blocked", "kms-encrypted", "versioned", "no-acls", "tls-only"],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_every_bucket_is_private_encrypted_and_versioned(stack: str, type_: str, check: Any) -> None:
     run = stack_run(stack)
@@ -215,7 +231,9 @@ def test_instance_roles_are_least_privilege(aws_stack: StackRun) -> None:
         for statement in json.loads(policy["policy"])["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert not any(action == "*" or action.endswith(":*") for action in actions)
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
             assert "*" not in resources
     attached = {p["policyArn"] for p in plain(aws_stack, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
     assert attached == {
@@ -226,7 +244,9 @@ def test_instance_roles_are_least_privilege(aws_stack: StackRun) -> None:
 
 def test_only_app_hosts_may_touch_videos(aws_stack: StackRun) -> None:
     videos_arn = f"arn:aws:s3:eu-west-1:123456789012:slipway-{aws_stack.stack}-videos"
-    granting = [p.name for p in aws_stack.of_type("aws:iam/rolePolicy:RolePolicy") if videos_arn in p.plain["policy"]]
+    granting = [
+        p.name for p in aws_stack.of_type("aws:iam/rolePolicy:RolePolicy") if videos_arn in p.plain["policy"]
+    ]
     assert granting == [f"slipway-{aws_stack.stack}-host-app-buckets"]
 
 
@@ -275,9 +295,7 @@ def test_every_taggable_resource_is_tagged(aws_stack: StackRun) -> None:
 def test_no_secret_reaches_plain_inputs_or_outputs(aws_stack: StackRun) -> None:
     exported = json.dumps(aws_stack.outputs)
     for resource in aws_stack.resources:
-        unwrapped_elsewhere = json.dumps(
-            {k: v for k, v in resource.inputs.items() if not secret_paths(v)}
-        )
+        unwrapped_elsewhere = json.dumps({k: v for k, v in resource.inputs.items() if not secret_paths(v)})
         for value in TEST_SECRETS.values():
             assert value not in unwrapped_elsewhere, resource.name
             assert value not in exported

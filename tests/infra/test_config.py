@@ -20,7 +20,10 @@ STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 def test_project_runs_python_from_the_repository_virtualenv() -> None:
     assert PROJECT_FILE["name"] == "slipway"
     assert PROJECT_FILE["main"] == "infra/"
-    assert PROJECT_FILE["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+    assert PROJECT_FILE["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+    }
 
 
 def test_project_declares_every_key_with_the_program_defaults() -> None:
@@ -54,7 +57,11 @@ def test_stack_files_commit_no_secret(path: Path) -> None:
 
 
 def test_example_stacks_are_the_three_of_the_issue() -> None:
-    assert [p.name for p in STACK_FILES] == ["Pulumi.aws-prod.yaml", "Pulumi.aws-staging.yaml", "Pulumi.k8s-dev.yaml"]
+    assert [p.name for p in STACK_FILES] == [
+        "Pulumi.aws-prod.yaml",
+        "Pulumi.aws-staging.yaml",
+        "Pulumi.k8s-dev.yaml",
+    ]
 
 
 def _fails(stack: str, changes: dict[str, str | None]) -> ConfigError:
@@ -80,7 +87,12 @@ BAD_CONFIG = [
     ("aws-prod", {"slipway:deletionProtection": None}, "slipway:deletionProtection", "production"),
     ("aws-prod", {"slipway:dbBackupRetentionDays": "3"}, "slipway:dbBackupRetentionDays", "production"),
     ("aws-prod", {"slipway:cacheNodes": "1"}, "slipway:cacheNodes", "fail over"),
-    ("aws-prod", {"slipway:cacheAuthToken": "has@at-sign-0123456789"}, "slipway:cacheAuthToken", "characters"),
+    (
+        "aws-prod",
+        {"slipway:cacheAuthToken": "has@at-sign-0123456789"},
+        "slipway:cacheAuthToken",
+        "characters",
+    ),
     ("aws-staging", {"slipway:sshCidr": "0.0.0.0/0"}, "slipway:sshCidr", "prefix /0"),
     ("aws-staging", {"slipway:sshCidr": "not-a-network"}, "slipway:sshCidr", "not an IPv4 network"),
     ("aws-staging", {"slipway:sshPublicKey": None}, "slipway:sshPublicKey", "OpenSSH public key"),
@@ -97,16 +109,24 @@ BAD_CONFIG = [
     ("k8s-dev", {"slipway:appImageTag": "latest"}, "slipway:appImageTag", "never latest"),
     ("k8s-dev", {"slipway:namespace": "Slipway_Dev"}, "slipway:namespace", "DNS label"),
     ("k8s-dev", {"slipway:apiMaxReplicas": "0"}, "slipway:apiMaxReplicas", "out of range"),
-    ("k8s-dev", {"slipway:workerMaxReplicas": "1", "slipway:workerMinReplicas": "2"}, "slipway:workerMaxReplicas",
-     "below"),
+    (
+        "k8s-dev",
+        {"slipway:workerMaxReplicas": "1", "slipway:workerMinReplicas": "2"},
+        "slipway:workerMaxReplicas",
+        "below",
+    ),
     ("k8s-dev", {"slipway:platform": "gcp"}, "slipway:platform", "aws, kubernetes"),
     ("k8s-dev", {"slipway:environment": None}, "slipway:environment", "is required"),
     ("k8s-dev", {"slipway:domain": "not a host"}, "slipway:domain", "DNS host name"),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("stack", "changes", "key", "says"), BAD_CONFIG, ids=[f"{c[2]}-{c[3]}" for c in BAD_CONFIG])
-def test_bad_config_fails_naming_the_key(stack: str, changes: dict[str, str | None], key: str, says: str) -> None:
+@pytest.mark.parametrize(
+    ("stack", "changes", "key", "says"), BAD_CONFIG, ids=[f"{c[2]}-{c[3]}" for c in BAD_CONFIG]
+)
+def test_bad_config_fails_naming_the_key(
+    stack: str, changes: dict[str, str | None], key: str, says: str
+) -> None:
     error = _fails(stack, changes)
     message = str(error)
     assert message.startswith(f"config {key}: "), message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock file
 import pytest
 from infra_mocks import config_with_secrets, run_program
 from test_kubernetes_objects import CRD_SPECS
@@ -60,7 +60,9 @@ def test_names_a_dashboard_that_is_not_json(tmp_path: Path) -> None:
         dashboards_source.dashboards(tmp_path)
 
 
-def test_ships_every_rule_file_and_dashboard_on_kubernetes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ships_every_rule_file_and_dashboard_on_kubernetes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rules, grafana = tmp_path / "rules", tmp_path / "grafana"
     rules.mkdir()
     grafana.mkdir()
@@ -73,7 +75,10 @@ def test_ships_every_rule_file_and_dashboard_on_kubernetes(tmp_path: Path, monke
     run = run_program("k8s-dev", config, secret_keys)
 
     prometheus_rules = run.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
-    assert sorted(r.plain["metadata"]["name"] for r in prometheus_rules) == ["slipway-api", "slipway-infrastructure"]
+    assert sorted(r.plain["metadata"]["name"] for r in prometheus_rules) == [
+        "slipway-api",
+        "slipway-infrastructure",
+    ]
     for rule in prometheus_rules:
         jsonschema.validate(rule.plain["spec"], CRD_SPECS["PrometheusRule"])
     maps = [c.plain for c in run.of_type("kubernetes:core/v1:ConfigMap") if "dashboard" in c.name]
@@ -86,4 +91,6 @@ def test_ships_every_rule_file_and_dashboard_on_kubernetes(tmp_path: Path, monke
 
 def test_operator_schema_refuses_a_rule_without_expr() -> None:
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"groups": [{"name": "g", "rules": [{"alert": "X"}]}]}, CRD_SPECS["PrometheusRule"])
+        jsonschema.validate(
+            {"groups": [{"name": "g", "rules": [{"alert": "X"}]}]}, CRD_SPECS["PrometheusRule"]
+        )

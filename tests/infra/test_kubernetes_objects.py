@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock file
 import kubernetes_validate
 import pytest
 from conftest import KUBERNETES_STACKS, stack_run
@@ -23,7 +23,10 @@ WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", 
 _RELABEL = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"sourceLabels": {"type": "array", "items": {"type": "string"}}, "targetLabel": {"type": "string"}},
+    "properties": {
+        "sourceLabels": {"type": "array", "items": {"type": "string"}},
+        "targetLabel": {"type": "string"},
+    },
 }
 _RULE = {
     "type": "object",
@@ -188,7 +191,9 @@ def test_long_running_containers_have_readiness_and_liveness_probes(k8s_stack: S
 
 
 def test_api_probes_use_the_contract_paths(k8s_stack: StackRun) -> None:
-    api = k8s_stack.one("kubernetes:apps/v1:Deployment", "-api").plain["spec"]["template"]["spec"]["containers"][0]
+    api = k8s_stack.one("kubernetes:apps/v1:Deployment", "-api").plain["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     assert api["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     assert api["livenessProbe"]["httpGet"]["path"] == "/health/live"
     assert api["startupProbe"]["httpGet"]["path"] == "/health/live"
@@ -215,8 +220,10 @@ def test_deployments_roll_without_losing_capacity(k8s_stack: StackRun) -> None:
 
 
 def test_deployments_leave_replicas_to_their_hpa(k8s_stack: StackRun) -> None:
-    targets = {h.plain["spec"]["scaleTargetRef"]["name"] for h in k8s_stack.of_type(
-        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}  # fmt: skip
+    targets = {
+        h.plain["spec"]["scaleTargetRef"]["name"]
+        for h in k8s_stack.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    }
     for deployment in k8s_stack.of_type("kubernetes:apps/v1:Deployment"):
         assert "replicas" not in deployment.plain["spec"]
         assert deployment.plain["metadata"]["name"] in targets
@@ -282,7 +289,9 @@ def test_db_and_cache_are_reachable_only_from_the_app(k8s_stack: StackRun) -> No
 
 def test_api_takes_traffic_only_from_the_ingress_controller_and_prometheus(k8s_stack: StackRun) -> None:
     (rule,) = _policies(k8s_stack)["slipway-api-ingress"]["ingress"]
-    sources = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for peer in rule["from"]}
+    sources = {
+        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for peer in rule["from"]
+    }
     assert sources == {INGRESS_NAMESPACE, MONITORING_NAMESPACE}
     assert rule["ports"] == [{"port": 8000, "protocol": "TCP"}]
 
@@ -328,11 +337,18 @@ def test_ingress_controller_is_f5_nginx_from_its_chart_repository(k8s_stack: Sta
 def test_monitoring_stack_picks_up_every_rule_and_dashboard(k8s_stack: StackRun) -> None:
     values = k8s_stack.one("kubernetes:helm.sh/v3:Release", "monitoring").plain["values"]
     spec = values["prometheus"]["prometheusSpec"]
-    for key in ("ruleSelectorNilUsesHelmValues", "serviceMonitorSelectorNilUsesHelmValues",
-                "podMonitorSelectorNilUsesHelmValues"):  # fmt: skip
+    for key in (
+        "ruleSelectorNilUsesHelmValues",
+        "serviceMonitorSelectorNilUsesHelmValues",
+        "podMonitorSelectorNilUsesHelmValues",
+    ):
         assert spec[key] is False
     sidecar = values["grafana"]["sidecar"]["dashboards"]
-    assert (sidecar["label"], sidecar["labelValue"], sidecar["searchNamespace"]) == ("grafana_dashboard", "1", "ALL")
+    assert (sidecar["label"], sidecar["labelValue"], sidecar["searchNamespace"]) == (
+        "grafana_dashboard",
+        "1",
+        "ALL",
+    )
 
 
 def test_service_monitors_scrape_the_contract_jobs(k8s_stack: StackRun) -> None:
@@ -340,6 +356,7 @@ def test_service_monitors_scrape_the_contract_jobs(k8s_stack: StackRun) -> None:
     jobs = {m.plain["spec"]["selector"]["matchLabels"]["slipway.dev/job"] for m in monitors}
     assert jobs == {"api", "worker", "postgres", "redis"}
     services = {
-        s.plain["metadata"]["labels"].get("slipway.dev/job") for s in k8s_stack.of_type("kubernetes:core/v1:Service")
+        s.plain["metadata"]["labels"].get("slipway.dev/job")
+        for s in k8s_stack.of_type("kubernetes:core/v1:Service")
     }
     assert jobs <= services

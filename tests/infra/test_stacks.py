@@ -70,7 +70,8 @@ def test_components_use_slipway_type_tokens(any_stack: StackRun) -> None:
     for component in components:
         project, module, type_name = component.type.split(":")
         assert project == "slipway"
-        assert module and type_name[0].isupper()
+        assert module
+        assert type_name[0].isupper()
 
 
 def test_children_are_named_from_their_component(any_stack: StackRun) -> None:
@@ -80,7 +81,9 @@ def test_children_are_named_from_their_component(any_stack: StackRun) -> None:
             names_by_type.setdefault(component.type, set()).add(component.name)
     for resource in any_stack.custom:
         parents = names_by_type[resource.parent_types[-1]]
-        assert any(resource.name.startswith(f"{parent}-") or resource.name == parent for parent in parents), resource.name
+        assert any(resource.name.startswith(f"{parent}-") or resource.name == parent for parent in parents), (
+            resource.name
+        )
 
 
 def test_exports_every_aws_output(aws_stack: StackRun) -> None:
