@@ -99,10 +99,11 @@ class Worker:
             log.info("stopping: finishing the current job, taking no new ones")
         self.stopping.set()
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop)
+    async def run(self, handle_signals: bool = True) -> None:
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
         consumers = [asyncio.create_task(self._consume()) for _ in range(self.settings.worker_concurrency)]
         background = [asyncio.create_task(self._sweep_forever()), asyncio.create_task(self._watch_queue())]
         await self.stopping.wait()
