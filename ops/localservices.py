@@ -82,7 +82,17 @@ class Postgres:
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
         subprocess.run(
             _as_service_user(
-                [str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-o", options, "-w", "-l", str(self.root / "log"), "start"]
+                [
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-o",
+                    options,
+                    "-w",
+                    "-l",
+                    str(self.root / "log"),
+                    "start",
+                ]
             ),
             check=True,
             capture_output=True,
@@ -126,12 +136,18 @@ class Redis:
         self.process = subprocess.Popen(
             [
                 "redis-server",
-                "--bind", "127.0.0.1",
-                "--port", str(self.port),
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.root),
-                "--logfile", str(self.root / "log"),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+                "--logfile",
+                str(self.root / "log"),
             ],  # fmt: skip
         )
         wait_for_port(self.port)

@@ -23,13 +23,15 @@ STREAM_BATCH_ROWS = 1000  # rows fetched per round trip while streaming; bounds 
 
 
 @router.post("", status_code=201)
-async def create_session(body: SessionCreate, session: SessionDep, _: ApiKeyDep) -> SessionOut:
+async def create_session(body: SessionCreate, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> SessionOut:
     """Start a test session over a video."""
-    if await session.get(Video, body.video_id) is None:
+    video = await session.get(Video, body.video_id)
+    if video is None:
         raise ApiError(404, f"video {body.video_id} does not exist")
     row = TestSession(video_id=body.video_id, name=body.name)
     session.add(row)
     await session.commit()
+    await services.stats_cache.invalidate(stats_key(None), stats_key(video.project_id))
     return SessionOut.model_validate(row)
 
 
@@ -69,11 +71,12 @@ async def ingest_detections(
     session_id: int, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
 ) -> DetectionsInserted:
     """Record up to 10,000 detection events in one request (all or none)."""
-    await _require_session(session, session_id)
+    test_session = await _require_session(session, session_id)
+    project_id = await session.scalar(select(Video.project_id).where(Video.id == test_session.video_id))
     rows = [{"session_id": session_id, **event.model_dump()} for event in body.events]
     await session.execute(insert(DetectionEvent), rows)
     await session.commit()
-    await services.stats_cache.invalidate(stats_key(None))
+    await services.stats_cache.invalidate(stats_key(None), stats_key(project_id))
     return DetectionsInserted(inserted=len(rows))
 
 
