@@ -13,9 +13,8 @@ from app.settings import Settings
 
 def environment(settings: Settings, **extra: Any) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG", "PYTHONPATH"}}
-    for name, value in settings.model_dump().items():
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
+    for name, raw in settings.model_dump().items():
+        value = raw.get_secret_value() if hasattr(raw, "get_secret_value") else raw
         env[name.upper()] = json.dumps(value) if isinstance(value, list | bool) else str(value)
     env.update({key.upper(): str(value) for key, value in extra.items()})
     return env
