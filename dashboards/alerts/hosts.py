@@ -82,8 +82,8 @@ def rule_file() -> RuleFile:
         Alert(
             name="HostClockNotSynchronising",
             expr=(
-                f"min_over_time(node_timex_sync_status{{{job}}}[5m]) == 0\n"
-                f"and\nnode_timex_maxerror_seconds{{{job}}} >= 16"
+                f"node_timex_maxerror_seconds{{{job}}} >= 16\n"
+                f"and\nmin_over_time(node_timex_sync_status{{{job}}}[5m]) == 0"
             ),
             severity="warning",
             for_="10m",

@@ -62,7 +62,7 @@ def _probe_alerts() -> list[Alert]:
             severity="warning",
             for_="5m",
             summary="A blackbox probe fails.",
-            description="The {{ $labels.module }} probe of {{ $labels.instance }} fails.",
+            description="The blackbox probe of {{ $labels.instance }} has failed for 5 minutes.",
         ),
     ]
 
