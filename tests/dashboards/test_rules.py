@@ -58,7 +58,9 @@ def _complete(test_file: Path, out_dir: Path) -> Path:
         for case in group.get("alert_rule_test", []):
             for expected in case.get("exp_alerts") or []:
                 annotations = expected.setdefault("exp_annotations", {})
-                assert "description" in annotations, f"{test_file.name}: {case['alertname']} needs a description"
+                assert "description" in annotations, (
+                    f"{test_file.name}: {case['alertname']} needs a description"
+                )
                 annotations.update(static[case["alertname"]])
     completed = out_dir / test_file.name
     completed.write_text(yaml.safe_dump(document, sort_keys=False))
