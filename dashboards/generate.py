@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dashboards import catalog
+from dashboards.boards import provisioning, render_dashboards
+from dashboards.yamlout import dump
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -14,6 +16,9 @@ PACKAGE_DIR = Path(__file__).parent
 # base with --runbook-base-url or SLIPWAY_RUNBOOK_BASE_URL; the committed files use the default.
 DEFAULT_RUNBOOK_BASE_URL = "https://github.com/slipway-kit/slipway/blob/main"
 RUNBOOK_BASE_ENV = "SLIPWAY_RUNBOOK_BASE_URL"
+
+GRAFANA_DASHBOARDS = Path("grafana") / "dashboards"
+GRAFANA_PROVISIONING = Path("grafana") / "provisioning"
 
 
 def runbook_base_url(explicit: str | None = None) -> str:
@@ -31,6 +36,10 @@ def expected_files(base_url: str) -> dict[Path, str]:
     files: dict[Path, str] = {}
     for name, text in catalog.render_rule_files(base_url).items():
         files[Path("rules") / name] = text
+    for name, text in render_dashboards().items():
+        files[GRAFANA_DASHBOARDS / name] = text
+    files[GRAFANA_PROVISIONING / "datasources" / "slipway.yaml"] = dump(provisioning.datasources())
+    files[GRAFANA_PROVISIONING / "dashboards" / "slipway.yaml"] = dump(provisioning.dashboard_provider())
     return files
 
 
