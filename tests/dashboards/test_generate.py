@@ -68,6 +68,8 @@ def test_cli_runs_as_a_module(tmp_path: Path) -> None:
     generated = run([python, "-m", "dashboards", "generate"], cwd=tmp_path)
     fresh = run([python, "-m", "dashboards", "check"], cwd=tmp_path)
 
-    assert stale.returncode == 1 and "out of date: dashboards/rules/slo.rules.yml" in stale.stderr
-    assert generated.returncode == 0 and "dashboards/rules/slo.rules.yml" in generated.stdout
+    assert stale.returncode == 1
+    assert "out of date: dashboards/rules/slo.rules.yml" in stale.stderr
+    assert generated.returncode == 0
+    assert "dashboards/rules/slo.rules.yml" in generated.stdout
     assert fresh.returncode == 0, fresh.stderr

@@ -53,7 +53,8 @@ def test_every_panel_uses_the_provisioned_datasource(name: str) -> None:
         assert panel["datasource"] == {"type": "prometheus", "uid": DATASOURCE_UID}, panel["title"]
         assert panel["targets"], f"{panel['title']} has no query"
         ref_ids = [target["refId"] for target in panel["targets"]]
-        assert all(ref_ids) and len(set(ref_ids)) == len(ref_ids), panel["title"]
+        assert all(ref_ids), panel["title"]
+        assert len(set(ref_ids)) == len(ref_ids), panel["title"]
         for target in panel["targets"]:
             assert target["datasource"]["uid"] == DATASOURCE_UID
 
@@ -61,7 +62,8 @@ def test_every_panel_uses_the_provisioned_datasource(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(DASHBOARDS))
 def test_every_panel_has_title_description_and_unit(name: str) -> None:
     for panel in _panels(DASHBOARDS[name]):
-        assert panel["title"] and panel["description"], panel
+        assert panel["title"], panel
+        assert panel["description"], panel["title"]
         assert panel["fieldConfig"]["defaults"]["unit"], panel["title"]
 
 
@@ -95,7 +97,8 @@ def test_panel_queries_read_only_recorded_slo_series() -> None:
     }
     used = {name for query in QUERIES for name in re.findall(r"\bslo:[a-z_0-9:]+", query.expr)}
 
-    assert used and used <= recorded
+    assert used
+    assert used <= recorded
 
 
 def test_panel_queries_have_no_grafana_placeholders_left() -> None:
