@@ -38,7 +38,15 @@ def test_check_config_accepts_the_config(amtool: str) -> None:
 )
 def test_routes_send_alert_to_receiver(amtool: str, labels: list[str], receiver: str) -> None:
     result = run(
-        [amtool, "config", "routes", "test", f"--config.file={CONFIG}", f"--verify.receivers={receiver}", *labels]
+        [
+            amtool,
+            "config",
+            "routes",
+            "test",
+            f"--config.file={CONFIG}",
+            f"--verify.receivers={receiver}",
+            *labels,
+        ]
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
