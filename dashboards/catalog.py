@@ -40,9 +40,7 @@ def render_rule_files(runbook_base_url: str) -> dict[str, str]:
     for rule_file in files:
         for group in rule_file.groups:
             group.validate()
-        rendered[rule_file.filename] = dump(
-            {"groups": [g.to_group(runbook_base_url) for g in rule_file.groups]}
-        )
+        rendered[rule_file.filename] = dump({"groups": [g.to_group(runbook_base_url) for g in rule_file.groups]})
     return rendered
 
 

@@ -25,8 +25,7 @@ def runbook_base_url(explicit: str | None = None) -> str:
     base = explicit or os.environ.get(RUNBOOK_BASE_ENV) or DEFAULT_RUNBOOK_BASE_URL
     if not base.startswith(("https://", "http://")):
         raise ValueError(
-            f"runbook base URL {base!r}: give the http(s) URL of the repository, "
-            f"e.g. {DEFAULT_RUNBOOK_BASE_URL}"
+            f"runbook base URL {base!r}: give the http(s) URL of the repository, e.g. {DEFAULT_RUNBOOK_BASE_URL}"
         )
     return base
 

@@ -46,13 +46,9 @@ class Alert:
                 f"alert {self.name}: the summary must be static, start with a capital and end with a period"
             )
         if "{{" not in self.description:
-            raise RuleDefinitionError(
-                f"alert {self.name}: the description must use a template ({{{{ ... }}}})"
-            )
+            raise RuleDefinitionError(f"alert {self.name}: the description must use a template ({{{{ ... }}}})")
         if not _DURATION.match(self.for_):
-            raise RuleDefinitionError(
-                f"alert {self.name}: 'for' must be a duration like 5m, not {self.for_!r}"
-            )
+            raise RuleDefinitionError(f"alert {self.name}: 'for' must be a duration like 5m, not {self.for_!r}")
         if "severity" in self.labels:
             raise RuleDefinitionError(f"alert {self.name}: set the severity field, not a severity label")
 
@@ -104,8 +100,7 @@ class RuleGroup:
         if self.interval:
             group["interval"] = self.interval
         group["rules"] = [
-            rule.to_rule(runbook_base_url) if isinstance(rule, Alert) else rule.to_rule()
-            for rule in self.rules
+            rule.to_rule(runbook_base_url) if isinstance(rule, Alert) else rule.to_rule() for rule in self.rules
         ]
         return group
 

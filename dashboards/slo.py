@@ -88,8 +88,7 @@ def latency_slo() -> Slo:
         raise RuleDefinitionError("the latency SLO threshold must be one of the API histogram's buckets")
     count = f"sum(rate(http_request_duration_seconds_count{{{API_TRAFFIC}}}[{{window}}]))"
     fast = (
-        f'sum(rate(http_request_duration_seconds_bucket{{{API_TRAFFIC},le="{LATENCY_THRESHOLD_SECONDS}"}}'
-        "[{window}]))"
+        f'sum(rate(http_request_duration_seconds_bucket{{{API_TRAFFIC},le="{LATENCY_THRESHOLD_SECONDS}"}}[{{window}}]))'
     )
     return Slo(
         name="api-latency",
@@ -122,9 +121,7 @@ def _recordings(slo: Slo) -> list[Recording]:
         Recording("slo:error_budget:ratio", f"vector({budget})", labels),
         Recording("slo:current_burn_rate:ratio", f"{shortest}{selector} / {budget}", labels),
         Recording("slo:period_burn_rate:ratio", f"{error_ratio_metric(PERIOD)}{selector} / {budget}", labels),
-        Recording(
-            "slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{selector}", labels
-        ),
+        Recording("slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{selector}", labels),
     ]
     return rules
 

@@ -47,8 +47,7 @@ def _worker_alerts() -> list[Alert]:
             for_="15m",
             summary="The video processing queue keeps growing.",
             description=(
-                "{{ $value | humanize }} videos wait in the queue, "
-                "and the queue has grown over the last 30 minutes."
+                "{{ $value | humanize }} videos wait in the queue, and the queue has grown over the last 30 minutes."
             ),
         ),
         Alert(
@@ -61,9 +60,7 @@ def _worker_alerts() -> list[Alert]:
             severity="warning",
             for_="10m",
             summary="Many video processing jobs fail.",
-            description=(
-                "{{ $value | humanizePercentage }} of the videos processed in the last 15 minutes failed."
-            ),
+            description=("{{ $value | humanizePercentage }} of the videos processed in the last 15 minutes failed."),
         ),
         Alert(
             name="WorkerNotProcessing",

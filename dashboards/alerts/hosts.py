@@ -63,9 +63,7 @@ def rule_file() -> RuleFile:
         ),
         Alert(
             name="HostCpuHigh",
-            expr=(
-                f'1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{{{job},mode="idle"}}[5m])) > 0.90'
-            ),
+            expr=(f'1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{{{job},mode="idle"}}[5m])) > 0.90'),
             severity="warning",
             for_="30m",
             summary="A host's CPUs have been nearly saturated for half an hour.",

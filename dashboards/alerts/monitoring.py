@@ -30,9 +30,7 @@ def _target_alerts() -> list[Alert]:
             # promtool's linter from taking the rules for duplicates.
             labels={"job": job},
             summary="A scrape job has no targets at all.",
-            description=(
-                "Prometheus has no target for job {{ $labels.job }}; nothing watches that part of the fleet."
-            ),
+            description=("Prometheus has no target for job {{ $labels.job }}; nothing watches that part of the fleet."),
         )
         for job in SCRAPE_JOBS
     ]
@@ -46,9 +44,7 @@ def _certificate(severity: str, days: int) -> Alert:
         severity="critical" if severity == "critical" else "warning",
         for_="15m",
         summary="A TLS certificate expires soon.",
-        description=(
-            "The certificate served at {{ $labels.instance }} expires in {{ $value | humanizeDuration }}."
-        ),
+        description=("The certificate served at {{ $labels.instance }} expires in {{ $value | humanizeDuration }}."),
     )
 
 
@@ -87,9 +83,7 @@ def _prometheus_alerts() -> list[Alert]:
             severity="warning",
             for_="10m",
             summary="Prometheus has no Alertmanager to send alerts to.",
-            description=(
-                "Prometheus on {{ $labels.host }} knows {{ $value }} Alertmanagers; alerts reach nobody."
-            ),
+            description=("Prometheus on {{ $labels.host }} knows {{ $value }} Alertmanagers; alerts reach nobody."),
         ),
         Alert(
             name="Watchdog",
@@ -97,8 +91,7 @@ def _prometheus_alerts() -> list[Alert]:
             severity="info",
             summary="Always firing, to prove that the alerting pipeline works.",
             description=(
-                "Fires all the time (value {{ $value }}); when it stops arriving, "
-                "Prometheus or Alertmanager is broken."
+                "Fires all the time (value {{ $value }}); when it stops arriving, Prometheus or Alertmanager is broken."
             ),
         ),
     ]

@@ -22,8 +22,7 @@ def rule_file() -> RuleFile:
             name="NginxDroppedConnections",
             # stub_status counters carry no _total suffix; accepted minus handled is what nginx dropped.
             expr=(
-                f"rate(nginx_connections_accepted{{{_JOB}}}[5m])\n-\n"
-                f"rate(nginx_connections_handled{{{_JOB}}}[5m]) > 0"
+                f"rate(nginx_connections_accepted{{{_JOB}}}[5m])\n-\nrate(nginx_connections_handled{{{_JOB}}}[5m]) > 0"
             ),
             severity="warning",
             for_="5m",

@@ -29,9 +29,7 @@ def rule_file() -> RuleFile:
             severity="warning",
             for_="10m",
             summary="PostgreSQL is close to its connection limit.",
-            description=(
-                "PostgreSQL on {{ $labels.host }} uses {{ $value | humanizePercentage }} of max_connections."
-            ),
+            description=("PostgreSQL on {{ $labels.host }} uses {{ $value | humanizePercentage }} of max_connections."),
         ),
         Alert(
             name="PostgresDeadlocks",

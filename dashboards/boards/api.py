@@ -101,9 +101,7 @@ def _slo_row(dashboard: Dashboard) -> Dashboard:
 
 
 def _red_rows(dashboard: Dashboard) -> Dashboard:
-    quantile = (
-        "histogram_quantile({q}, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[{r}])))"
-    )
+    quantile = "histogram_quantile({q}, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[{r}])))"
     return (
         dashboard.with_row(row("Rate"))
         .with_panel(
@@ -174,8 +172,7 @@ def _red_rows(dashboard: Dashboard) -> Dashboard:
         .with_panel(
             timeseries_panel(
                 f"Requests within {LATENCY_THRESHOLD_SECONDS} s",
-                "Share of user requests (probes and /metrics left out) answered within the latency SLO "
-                "threshold.",
+                "Share of user requests (probes and /metrics left out) answered within the latency SLO threshold.",
                 "percentunit",
                 Query(
                     f'sum(rate(http_request_duration_seconds_bucket{{{API_TRAFFIC},le="{LATENCY_THRESHOLD_SECONDS}"}}'

@@ -16,9 +16,7 @@ _RATE = "$__rate_interval"
 def build() -> Dashboard:
     idle = f'rate(node_cpu_seconds_total{{{_NODE},mode="idle"}}[{_RATE}])'
     return (
-        new_dashboard(
-            UID, "Slipway / Hosts", "Every fleet host (lb, app1, app2, db, cache, mon): USE metrics."
-        )
+        new_dashboard(UID, "Slipway / Hosts", "Every fleet host (lb, app1, app2, db, cache, mon): USE metrics.")
         .with_variable(host_variable('node_uname_info{job="node"}'))
         .with_row(row("Overview"))
         .with_panel(

@@ -15,9 +15,7 @@ def build() -> Dashboard:
     hits = f"rate(redis_keyspace_hits_total{{{_REDIS}}}[{_RATE}])"
     misses = f"rate(redis_keyspace_misses_total{{{_REDIS}}}[{_RATE}])"
     return (
-        new_dashboard(
-            UID, "Slipway / Redis", "Redis on cache: memory, clients, commands, keys and evictions."
-        )
+        new_dashboard(UID, "Slipway / Redis", "Redis on cache: memory, clients, commands, keys and evictions.")
         .with_row(row("Health"))
         .with_panel(
             stat_panel(

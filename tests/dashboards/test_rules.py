@@ -52,9 +52,7 @@ def _complete(test_file: Path, out_dir: Path) -> Path:
         for case in group.get("alert_rule_test", []):
             for expected in case.get("exp_alerts") or []:
                 annotations = expected.setdefault("exp_annotations", {})
-                assert "description" in annotations, (
-                    f"{test_file.name}: {case['alertname']} needs a description"
-                )
+                assert "description" in annotations, f"{test_file.name}: {case['alertname']} needs a description"
                 annotations.update(static[case["alertname"]])
     completed = out_dir / test_file.name
     completed.write_text(yaml.safe_dump(document, sort_keys=False))
@@ -99,9 +97,7 @@ def test_unit_tests_name_only_existing_alerts() -> None:
 @pytest.mark.parametrize("rule_file", RULE_FILES, ids=lambda p: p.name)
 def test_unit_tests_cover_rule_file(rule_file: Path) -> None:
     tested = {
-        Path(name).name
-        for test_file in UNIT_TEST_FILES
-        for name in yaml.safe_load(test_file.read_text())["rule_files"]
+        Path(name).name for test_file in UNIT_TEST_FILES for name in yaml.safe_load(test_file.read_text())["rule_files"]
     }
 
     assert rule_file.name in tested
