@@ -60,10 +60,10 @@ def rule_files(directory: Path | None = None) -> list[RuleFile]:
 
 
 def dashboards(directory: Path | None = None) -> list[Dashboard]:
-    """Every *.json dashboard, checked to parse."""
+    """Every *.json dashboard under the directory (at any depth), checked to parse."""
     directory = directory or GRAFANA_DIR
     found = []
-    for path in sorted(directory.glob("*.json")):
+    for path in sorted(directory.rglob("*.json")):
         text = path.read_text(encoding="utf-8")
         try:
             json.loads(text)

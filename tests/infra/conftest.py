@@ -1,24 +1,13 @@
-"""Each example stack's program, run once per test session under Pulumi's mocks."""
+"""Fixtures: the example stacks' recorded runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from infra_mocks import StackRun, config_with_secrets, run_program
 
-AWS_STACKS = ("aws-staging", "aws-prod")
-KUBERNETES_STACKS = ("k8s-dev",)
-STACKS = AWS_STACKS + KUBERNETES_STACKS
-
-_runs: dict[str, StackRun] = {}
-
-
-def stack_run(stack: str) -> StackRun:
-    if stack not in _runs:
-        config, secret_keys = config_with_secrets(stack)
-        _runs[stack] = run_program(stack, config, secret_keys)
-    return _runs[stack]
+from tests.infra.pulumi_mocks import StackRun
+from tests.infra.stacks import AWS_STACKS, KUBERNETES_STACKS, STACKS, stack_run
 
 
 @pytest.fixture(params=STACKS)

@@ -9,10 +9,10 @@ import json
 from typing import Any
 
 import pytest
-from conftest import AWS_STACKS, stack_run
-from infra_mocks import TEST_SECRETS, StackRun, secret_paths
 
 from infra.aws.naming import REQUIRED_TAGS
+from tests.infra.pulumi_mocks import TEST_SECRETS, StackRun, secret_paths
+from tests.infra.stacks import AWS_STACKS, stack_run
 
 INSTANCE = "aws:ec2/instance:Instance"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -191,8 +191,7 @@ def test_prod_cache_fails_over_across_zones(aws_prod: StackRun) -> None:
         (
             "aws:s3/bucketPolicy:BucketPolicy",
             lambda r: (
-                json.loads(r["policy"])["Statement"][0]["Condition"]
-                == {"Bool": {"aws:SecureTransport": "false"}}
+                json.loads(r["policy"])["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
             ),
         ),
     ],
@@ -231,9 +230,7 @@ def test_instance_roles_are_least_privilege(aws_stack: StackRun) -> None:
         for statement in json.loads(policy["policy"])["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert not any(action == "*" or action.endswith(":*") for action in actions)
-            resources = (
-                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            )
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             assert "*" not in resources
     attached = {p["policyArn"] for p in plain(aws_stack, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
     assert attached == {
@@ -244,9 +241,7 @@ def test_instance_roles_are_least_privilege(aws_stack: StackRun) -> None:
 
 def test_only_app_hosts_may_touch_videos(aws_stack: StackRun) -> None:
     videos_arn = f"arn:aws:s3:eu-west-1:123456789012:slipway-{aws_stack.stack}-videos"
-    granting = [
-        p.name for p in aws_stack.of_type("aws:iam/rolePolicy:RolePolicy") if videos_arn in p.plain["policy"]
-    ]
+    granting = [p.name for p in aws_stack.of_type("aws:iam/rolePolicy:RolePolicy") if videos_arn in p.plain["policy"]]
     assert granting == [f"slipway-{aws_stack.stack}-host-app-buckets"]
 
 

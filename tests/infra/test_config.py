@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from infra_mocks import ROOT, Recorder, config_with_secrets, run_program
 
 from infra.config import DEFAULTS, PLACEHOLDERS, REQUIRED_KEYS, SECRET_KEYS, ConfigError
+from tests.infra.pulumi_mocks import ROOT, Recorder, config_with_secrets, run_program
 
 PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
@@ -121,12 +121,8 @@ BAD_CONFIG = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("stack", "changes", "key", "says"), BAD_CONFIG, ids=[f"{c[2]}-{c[3]}" for c in BAD_CONFIG]
-)
-def test_bad_config_fails_naming_the_key(
-    stack: str, changes: dict[str, str | None], key: str, says: str
-) -> None:
+@pytest.mark.parametrize(("stack", "changes", "key", "says"), BAD_CONFIG, ids=[f"{c[2]}-{c[3]}" for c in BAD_CONFIG])
+def test_bad_config_fails_naming_the_key(stack: str, changes: dict[str, str | None], key: str, says: str) -> None:
     error = _fails(stack, changes)
     message = str(error)
     assert message.startswith(f"config {key}: "), message

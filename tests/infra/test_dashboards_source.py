@@ -7,11 +7,11 @@ from pathlib import Path
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock file
 import pytest
-from infra_mocks import config_with_secrets, run_program
-from test_kubernetes_objects import CRD_SPECS
 
 from infra import dashboards_source
 from infra.dashboards_source import DashboardSourceError
+from tests.infra.pulumi_mocks import config_with_secrets, run_program
+from tests.infra.schemas import CRD_SPECS
 
 RULES = """\
 groups:
@@ -60,9 +60,7 @@ def test_names_a_dashboard_that_is_not_json(tmp_path: Path) -> None:
         dashboards_source.dashboards(tmp_path)
 
 
-def test_ships_every_rule_file_and_dashboard_on_kubernetes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ships_every_rule_file_and_dashboard_on_kubernetes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rules, grafana = tmp_path / "rules", tmp_path / "grafana"
     rules.mkdir()
     grafana.mkdir()
@@ -91,6 +89,4 @@ def test_ships_every_rule_file_and_dashboard_on_kubernetes(
 
 def test_operator_schema_refuses_a_rule_without_expr() -> None:
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(
-            {"groups": [{"name": "g", "rules": [{"alert": "X"}]}]}, CRD_SPECS["PrometheusRule"]
-        )
+        jsonschema.validate({"groups": [{"name": "g", "rules": [{"alert": "X"}]}]}, CRD_SPECS["PrometheusRule"])

@@ -9,88 +9,15 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock file
 import kubernetes_validate
 import pytest
-from conftest import KUBERNETES_STACKS, stack_run
-from infra_mocks import TEST_SECRETS, Resource, StackRun, secret_paths
 
 from infra.kubernetes.pods import INGRESS_NAMESPACE, MONITORING_NAMESPACE
+from tests.infra.pulumi_mocks import TEST_SECRETS, Resource, StackRun, secret_paths
+from tests.infra.schemas import CRD_SPECS
+from tests.infra.stacks import KUBERNETES_STACKS, stack_run
 
 # The oldest Kubernetes the program supports (preStop `sleep` needs 1.30) and the newest schema shipped.
 KUBERNETES_VERSIONS = ("1.30", kubernetes_validate.latest_version())
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:batch/v1:Job")
-
-# kubernetes-validate ships the built-in API only. The Prometheus Operator's kinds are checked against
-# this subset of their v1 CRD schemas: exactly the fields the program sets, nothing unknown allowed.
-_RELABEL = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "sourceLabels": {"type": "array", "items": {"type": "string"}},
-        "targetLabel": {"type": "string"},
-    },
-}
-_RULE = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["expr"],
-    "oneOf": [{"required": ["record"]}, {"required": ["alert"]}],
-    "properties": {
-        "record": {"type": "string"},
-        "alert": {"type": "string"},
-        "expr": {"type": ["string", "integer"]},
-        "for": {"type": "string", "pattern": "^(0|([0-9]+(ms|s|m|h|d|w|y))+)$"},
-        "keep_firing_for": {"type": "string"},
-        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-        "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
-    },
-}
-CRD_SPECS: dict[str, dict[str, Any]] = {
-    "ServiceMonitor": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["selector", "endpoints"],
-        "properties": {
-            "jobLabel": {"type": "string"},
-            "selector": {
-                "type": "object",
-                "properties": {"matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}},
-            },
-            "endpoints": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "port": {"type": "string"},
-                        "path": {"type": "string"},
-                        "interval": {"type": "string", "pattern": "^(0|([0-9]+(ms|s|m|h))+)$"},
-                        "relabelings": {"type": "array", "items": _RELABEL},
-                    },
-                },
-            },
-        },
-    },
-    "PrometheusRule": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "groups": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["name", "rules"],
-                    "properties": {
-                        "name": {"type": "string", "minLength": 1},
-                        "interval": {"type": "string"},
-                        "limit": {"type": "integer"},
-                        "rules": {"type": "array", "items": _RULE},
-                    },
-                },
-            }
-        },
-    },
-}
 
 
 def _objects(stack: str) -> list[Resource]:
@@ -191,9 +118,7 @@ def test_long_running_containers_have_readiness_and_liveness_probes(k8s_stack: S
 
 
 def test_api_probes_use_the_contract_paths(k8s_stack: StackRun) -> None:
-    api = k8s_stack.one("kubernetes:apps/v1:Deployment", "-api").plain["spec"]["template"]["spec"][
-        "containers"
-    ][0]
+    api = k8s_stack.one("kubernetes:apps/v1:Deployment", "-api").plain["spec"]["template"]["spec"]["containers"][0]
     assert api["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     assert api["livenessProbe"]["httpGet"]["path"] == "/health/live"
     assert api["startupProbe"]["httpGet"]["path"] == "/health/live"
@@ -289,9 +214,7 @@ def test_db_and_cache_are_reachable_only_from_the_app(k8s_stack: StackRun) -> No
 
 def test_api_takes_traffic_only_from_the_ingress_controller_and_prometheus(k8s_stack: StackRun) -> None:
     (rule,) = _policies(k8s_stack)["slipway-api-ingress"]["ingress"]
-    sources = {
-        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for peer in rule["from"]
-    }
+    sources = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for peer in rule["from"]}
     assert sources == {INGRESS_NAMESPACE, MONITORING_NAMESPACE}
     assert rule["ports"] == [{"port": 8000, "protocol": "TCP"}]
 
@@ -356,7 +279,6 @@ def test_service_monitors_scrape_the_contract_jobs(k8s_stack: StackRun) -> None:
     jobs = {m.plain["spec"]["selector"]["matchLabels"]["slipway.dev/job"] for m in monitors}
     assert jobs == {"api", "worker", "postgres", "redis"}
     services = {
-        s.plain["metadata"]["labels"].get("slipway.dev/job")
-        for s in k8s_stack.of_type("kubernetes:core/v1:Service")
+        s.plain["metadata"]["labels"].get("slipway.dev/job") for s in k8s_stack.of_type("kubernetes:core/v1:Service")
     }
     assert jobs <= services

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import STACKS, stack_run
-from infra_mocks import StackRun
 
 from infra import outputs
+from tests.infra.pulumi_mocks import StackRun
+from tests.infra.stacks import STACKS, stack_run
 
 # Lower bounds: the graph must not silently lose a tier (exact counts are in docs/pulumi.md).
 MINIMUM_RESOURCES = {"aws-staging": 100, "aws-prod": 110, "k8s-dev": 30}
