@@ -225,9 +225,7 @@ class _Reader:
         try:
             value = int(text)
         except ValueError:
-            raise ConfigError(
-                key, f"is {text!r}, not a whole number", f"set a number from {low} to {high}"
-            ) from None
+            raise ConfigError(key, f"is {text!r}, not a whole number", f"set a number from {low} to {high}") from None
         if not low <= value <= high:
             raise ConfigError(key, f"is {value}, out of range", f"set a number from {low} to {high}")
         return value
@@ -244,17 +242,13 @@ class _Reader:
             value = json.loads(text)
         except json.JSONDecodeError:
             value = None
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise ConfigError(
                 key, "is not a map of strings", f"set it with `pulumi config set --path {key}.NAME VALUE`"
             )
         return value
 
-    def secret(
-        self, key: str, min_length: int, max_length: int = 1024, forbidden: str = ""
-    ) -> pulumi.Output[str]:
+    def secret(self, key: str, min_length: int, max_length: int = 1024, forbidden: str = "") -> pulumi.Output[str]:
         # Read the plain value once to validate it before any resource exists (an error inside an
         # apply would surface late, after resources were declared), then hand it on only as a secret.
         plain = get_config(f"{PROJECT}:{key}")
@@ -262,9 +256,7 @@ class _Reader:
         if plain is None or not plain:
             raise ConfigError(key, "is required and not set", fix)
         if any(marker in plain.lower() for marker in PLACEHOLDERS):
-            raise ConfigError(
-                key, "is a placeholder", f"{fix} with a generated value (e.g. `openssl rand -hex 32`)"
-            )
+            raise ConfigError(key, "is a placeholder", f"{fix} with a generated value (e.g. `openssl rand -hex 32`)")
         if not min_length <= len(plain) <= max_length:
             raise ConfigError(key, f"must have {min_length} to {max_length} characters", fix)
         bad = sorted({ch for ch in plain if ch in forbidden or ch.isspace() or not ch.isprintable()})
@@ -283,9 +275,7 @@ def _check_cidr(key: str, value: str, *, smallest_prefix: int, largest_prefix: i
     try:
         network = ipaddress.IPv4Network(value, strict=True)
     except ValueError:
-        raise ConfigError(
-            key, f"is {value!r}, not an IPv4 network", "set a CIDR such as 10.40.0.0/16"
-        ) from None
+        raise ConfigError(key, f"is {value!r}, not an IPv4 network", "set a CIDR such as 10.40.0.0/16") from None
     if not smallest_prefix <= network.prefixlen <= largest_prefix:
         raise ConfigError(
             key,
@@ -298,9 +288,7 @@ def _check_cidr(key: str, value: str, *, smallest_prefix: int, largest_prefix: i
 def _read_aws(read: _Reader, production: bool) -> AwsSettings:
     region = pulumi.Config("aws").get("region")
     if not region:
-        raise ConfigError(
-            "aws:region", "is required for the aws platform", "run `pulumi config set aws:region REGION`"
-        )
+        raise ConfigError("aws:region", "is required for the aws platform", "run `pulumi config set aws:region REGION`")
     ssh_cidr = read.optional_string("sshCidr")
     ssh_public_key = read.optional_string("sshPublicKey")
     if ssh_cidr:
@@ -359,9 +347,7 @@ def _read_aws(read: _Reader, production: bool) -> AwsSettings:
 def _read_kubernetes(read: _Reader) -> KubernetesSettings:
     namespace = read.string("namespace")
     if not _DNS_LABEL.match(namespace):
-        raise ConfigError(
-            "namespace", f"is {namespace!r}, not a DNS label", "use lowercase letters, digits and -"
-        )
+        raise ConfigError("namespace", f"is {namespace!r}, not a DNS label", "use lowercase letters, digits and -")
     monitoring_stack = read.boolean("monitoringStack")
     settings = KubernetesSettings(
         namespace=namespace,
@@ -396,9 +382,7 @@ def load() -> Settings:
     production = environment == "production"
     app_image_tag = read.string("appImageTag")
     if app_image_tag == "latest" or not _IMAGE_TAG.match(app_image_tag):
-        raise ConfigError(
-            "appImageTag", f"is {app_image_tag!r}", "set a release tag such as 1.4.2 (never latest)"
-        )
+        raise ConfigError("appImageTag", f"is {app_image_tag!r}", "set a release tag such as 1.4.2 (never latest)")
     app_image = read.string("appImage")
     if not _IMAGE_REPO.match(app_image):
         raise ConfigError(

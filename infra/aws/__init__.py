@@ -23,15 +23,11 @@ from infra.config import PROJECT, AwsSettings, ConfigError, Settings
 def _zones(count: int) -> list[str]:
     names = list(aws.get_availability_zones(state="available").names)
     if len(names) < count:
-        raise ConfigError(
-            "availabilityZones", f"asks for {count} zones, the region has {len(names)}", "lower it"
-        )
+        raise ConfigError("availabilityZones", f"asks for {count} zones, the region has {len(names)}", "lower it")
     return names[:count]
 
 
-def _host(
-    name: str, instance: aws.ec2.Instance, public_ip: pulumi.Input[str] | None = None
-) -> pulumi.Output[Any]:
+def _host(name: str, instance: aws.ec2.Instance, public_ip: pulumi.Input[str] | None = None) -> pulumi.Output[Any]:
     fields: dict[str, pulumi.Input[str]] = {
         "name": name,
         "instanceId": instance.id,
@@ -51,15 +47,11 @@ def build(settings: Settings, cfg: AwsSettings) -> dict[str, Any]:
     key_arn = encryption.key.arn
     network = Network(
         f"{name}-net",
-        NetworkArgs(
-            cfg.vpc_cidr, _zones(cfg.availability_zones), cfg.nat_gateway_per_az, cfg.region, tagging
-        ),
+        NetworkArgs(cfg.vpc_cidr, _zones(cfg.availability_zones), cfg.nat_gateway_per_az, cfg.region, tagging),
     )
     groups = SecurityGroups(
         f"{name}-sg",
-        SecurityGroupsArgs(
-            network.vpc.id, cfg.ssh_cidr, settings.app_port, settings.worker_metrics_port, tagging
-        ),
+        SecurityGroupsArgs(network.vpc.id, cfg.ssh_cidr, settings.app_port, settings.worker_metrics_port, tagging),
     )
     videos = PrivateBucket(f"{name}-videos", PrivateBucketArgs(key_arn, "videos", 30, tagging))
     ops_bucket = PrivateBucket(f"{name}-ops", PrivateBucketArgs(key_arn, "ssm-transfers", 7, tagging))
@@ -141,9 +133,7 @@ def build(settings: Settings, cfg: AwsSettings) -> dict[str, Any]:
         outputs.SSH_USER: SSH_USER,
         outputs.LB_PUBLIC_IP: hosts.lb_address.public_ip,
         outputs.LB_HOST: _host("lb", hosts.lb, hosts.lb_address.public_ip),
-        outputs.APP_HOSTS: pulumi.Output.all(
-            *[_host(n, i) for n, i in zip(app_names, hosts.apps, strict=True)]
-        ),
+        outputs.APP_HOSTS: pulumi.Output.all(*[_host(n, i) for n, i in zip(app_names, hosts.apps, strict=True)]),
         outputs.MON_HOST: _host("mon", hosts.mon),
         outputs.DB_ENDPOINT: database.instance.address,
         outputs.DB_PORT: database.instance.port,

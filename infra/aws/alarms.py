@@ -43,9 +43,7 @@ _HOST = _Threshold(
     2,
     "host failed a status check",
 )
-_APP_CPU = _Threshold(
-    "CPUUtilization", "AWS/EC2", "GreaterThanThreshold", 85, description="app host CPU above 85%"
-)
+_APP_CPU = _Threshold("CPUUtilization", "AWS/EC2", "GreaterThanThreshold", 85, description="app host CPU above 85%")
 _DB = (
     _Threshold("CPUUtilization", "AWS/RDS", "GreaterThanThreshold", 80, description="database CPU above 80%"),
     _Threshold(
@@ -115,9 +113,7 @@ class Alarms(pulumi.ComponentResource):
                 )
         self.register_outputs({"topicArn": self.topic.arn})
 
-    def _alarm(
-        self, label: str, rule: _Threshold, dimensions: dict[str, pulumi.Input[str]], prefix: str = ""
-    ) -> None:
+    def _alarm(self, label: str, rule: _Threshold, dimensions: dict[str, pulumi.Input[str]], prefix: str = "") -> None:
         name = f"{self._name}-{prefix + '-' if prefix else ''}{label}"
         self.alarms.append(
             aws.cloudwatch.MetricAlarm(

@@ -45,9 +45,7 @@ class Database(pulumi.ComponentResource):
             family=f"postgres{major}",
             description=f"{name}: TLS only, slow statements logged",
             parameters=[
-                aws.rds.ParameterGroupParameterArgs(
-                    name="rds.force_ssl", value="1", apply_method="pending-reboot"
-                ),
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
                 aws.rds.ParameterGroupParameterArgs(name="log_min_duration_statement", value="500"),
                 aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
             ],
@@ -110,9 +108,7 @@ class Database(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             apply_immediately=False,
             tags=tags(f"{name}-postgres"),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[attachment], protect=args.deletion_protection
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment], protect=args.deletion_protection),
         )
         self.register_outputs(
             {

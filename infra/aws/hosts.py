@@ -147,9 +147,7 @@ class Hosts(pulumi.ComponentResource):
             tags=self._args.tagging(f"{name}-role"),
             opts=self._child,
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ssm", role=role.name, policy_arn=SSM_POLICY_ARN, opts=self._child
-        )
+        aws.iam.RolePolicyAttachment(f"{name}-ssm", role=role.name, policy_arn=SSM_POLICY_ARN, opts=self._child)
         aws.iam.RolePolicy(
             f"{name}-buckets",
             role=role.id,

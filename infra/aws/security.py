@@ -28,9 +28,7 @@ class SecurityGroupsArgs:
 
 
 class SecurityGroups(pulumi.ComponentResource):
-    def __init__(
-        self, name: str, args: SecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: SecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:security:SecurityGroups", name, None, opts)
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self)
@@ -76,18 +74,12 @@ class SecurityGroups(pulumi.ComponentResource):
         )
         for target, port, label in ((self.db, POSTGRES_PORT, "db"), (self.cache, REDIS_PORT, "cache")):
             self._ingress(label, port, port, target, source=self.app, why="from the app hosts")
-            self._ingress(
-                label, port, port, target, source=self.mon, why="from the exporters on mon", suffix="mon"
-            )
+            self._ingress(label, port, port, target, source=self.mon, why="from the exporters on mon", suffix="mon")
         if args.ssh_cidr:
             self._ingress("lb", 22, 22, self.lb, cidr=args.ssh_cidr, why="SSH from the operators' network")
             for label, target in (("app", self.app), ("mon", self.mon)):
-                self._ingress(
-                    label, 22, 22, target, source=self.lb, why="SSH through the lb jump host", suffix="jump"
-                )
-                self._egress(
-                    "lb", 22, 22, self.lb, destination=target, why=f"SSH jump to {label}", suffix=label
-                )
+                self._ingress(label, 22, 22, target, source=self.lb, why="SSH through the lb jump host", suffix="jump")
+                self._egress("lb", 22, 22, self.lb, destination=target, why=f"SSH jump to {label}", suffix=label)
 
         # Egress: package mirrors, AWS APIs and the image registry over HTTP(S); the data tier and
         # the scrape targets by group. DNS and NTP go to the VPC's link-local resolvers, which
@@ -105,12 +97,8 @@ class SecurityGroups(pulumi.ComponentResource):
             (self.app, "app", NODE_EXPORTER_PORT),
             (self.app, "app", args.worker_metrics_port),
         ):
-            self._egress(
-                "mon", port, port, self.mon, destination=target, why=f"scrape {label}:{port}", suffix=label
-            )
-        self._egress(
-            "mon", app_from, app_to, self.mon, destination=self.app, why="scrape the API slots", suffix="app"
-        )
+            self._egress("mon", port, port, self.mon, destination=target, why=f"scrape {label}:{port}", suffix=label)
+        self._egress("mon", app_from, app_to, self.mon, destination=self.app, why="scrape the API slots", suffix="app")
         self.register_outputs({sg_name: sg.id for sg_name, sg in self.groups().items()})
 
     def groups(self) -> dict[str, aws.ec2.SecurityGroup]:

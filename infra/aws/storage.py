@@ -20,9 +20,7 @@ class PrivateBucketArgs:
 
 
 class PrivateBucket(pulumi.ComponentResource):
-    def __init__(
-        self, name: str, args: PrivateBucketArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: PrivateBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:storage:PrivateBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(

@@ -79,7 +79,9 @@ class App(pulumi.ComponentResource):
                 "STORAGE_PATH": STORAGE_PATH,
                 "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
                 "CORS_ORIGINS": json.dumps([f"https://{args.domain}"]),
-                "TRUSTED_HOSTS": json.dumps([args.domain, f"*.{ns}.svc", f"*.{ns}.svc.cluster.local"]),
+                # The Ingress routes only the domain, so it is the host check here: kubelet probes
+                # and Prometheus address pods by IP, which a host allow-list would refuse.
+                "TRUSTED_HOSTS": json.dumps(["*"]),
                 "RATE_LIMIT_PER_MINUTE": str(args.rate_limit_per_minute),
                 "LOG_LEVEL": args.log_level,
                 "SHUTDOWN_GRACE_SECONDS": str(args.shutdown_grace_seconds),
@@ -143,9 +145,7 @@ class App(pulumi.ComponentResource):
             self._container(
                 "worker",
                 ["python", "-m", "app", "worker"],
-                ports=[
-                    k8s.core.v1.ContainerPortArgs(name="metrics", container_port=args.worker_metrics_port)
-                ],
+                ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=args.worker_metrics_port)],
                 probe_port="metrics",
                 compute=resources("500m", "1Gi", "2"),
             ),
@@ -159,9 +159,7 @@ class App(pulumi.ComponentResource):
         ):
             k8s.core.v1.Service(
                 f"{name}-{component}-service",
-                metadata=metadata(
-                    service_name, ns, stack, component, extra_labels={"slipway.dev/job": component}
-                ),
+                metadata=metadata(service_name, ns, stack, component, extra_labels={"slipway.dev/job": component}),
                 spec=k8s.core.v1.ServiceSpecArgs(
                     type="ClusterIP",
                     selector=selector(stack, component),
@@ -199,11 +197,7 @@ class App(pulumi.ComponentResource):
             if probe_port == "metrics":
                 path = "/metrics"
             return k8s.core.v1.ProbeArgs(
-                http_get=k8s.core.v1.HTTPGetActionArgs(
-                    path=path,
-                    port=probe_port,
-                    http_headers=[k8s.core.v1.HTTPHeaderArgs(name="Host", value=self._args.domain)],
-                ),
+                http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=probe_port),
                 period_seconds=period,
                 timeout_seconds=2,
                 failure_threshold=failures,
@@ -216,9 +210,7 @@ class App(pulumi.ComponentResource):
             command=command,
             ports=ports,
             env_from=[
-                k8s.core.v1.EnvFromSourceArgs(
-                    config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=CONFIG_MAP)
-                ),
+                k8s.core.v1.EnvFromSourceArgs(config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=CONFIG_MAP)),
                 k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=APP_SECRET)),
             ],
             startup_probe=probe("/health/live", 2, 30),
@@ -248,9 +240,7 @@ class App(pulumi.ComponentResource):
                     max_skew=1,
                     topology_key=key,
                     when_unsatisfiable="ScheduleAnyway",
-                    label_selector=k8s.meta.v1.LabelSelectorArgs(
-                        match_labels=selector(self._args.stack, component)
-                    ),
+                    label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(self._args.stack, component)),
                 )
                 for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
             ]
@@ -264,9 +254,7 @@ class App(pulumi.ComponentResource):
             volumes=[
                 k8s.core.v1.VolumeArgs(
                     name="videos",
-                    persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                        claim_name=VIDEO_CLAIM
-                    ),
+                    persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=VIDEO_CLAIM),
                 ),
                 empty_dir("tmp", "1Gi"),
             ],
@@ -297,9 +285,7 @@ class App(pulumi.ComponentResource):
                 progress_deadline_seconds=600,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels(args.stack, component, args.version)),
-                    spec=self._pod_spec(
-                        [container], restart_policy="Always", grace=grace, component=component
-                    ),
+                    spec=self._pod_spec([container], restart_policy="Always", grace=grace, component=component),
                 ),
             ),
             opts=opts,
@@ -324,9 +310,7 @@ class App(pulumi.ComponentResource):
                         type="Resource",
                         resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
                             name="cpu",
-                            target=k8s.autoscaling.v2.MetricTargetArgs(
-                                type="Utilization", average_utilization=cpu
-                            ),
+                            target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization", average_utilization=cpu),
                         ),
                     )
                 ],

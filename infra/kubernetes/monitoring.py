@@ -93,9 +93,7 @@ class Monitoring(pulumi.ComponentResource):
                             "path": "/metrics",
                             "interval": "15s",
                             # The contract's `host` label: the pod stands in for the fleet host.
-                            "relabelings": [
-                                {"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "host"}
-                            ],
+                            "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "host"}],
                         }
                     ],
                 },

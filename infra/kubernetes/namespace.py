@@ -33,10 +33,7 @@ class AppNamespace(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.namespace,
                 labels=labels(args.stack, "namespace")
-                | {
-                    f"pod-security.kubernetes.io/{mode}": "restricted"
-                    for mode in ("enforce", "audit", "warn")
-                },
+                | {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

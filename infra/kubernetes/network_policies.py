@@ -37,9 +37,7 @@ def _ports(*ports: int, protocol: str = "TCP") -> list[k8s.networking.v1.Network
 
 
 class NetworkPolicies(pulumi.ComponentResource):
-    def __init__(
-        self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:network-policies:NetworkPolicies", name, None, opts)
         self._name = name
         self._args = args
@@ -94,9 +92,7 @@ class NetworkPolicies(pulumi.ComponentResource):
                 k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                     to=[
                         k8s.networking.v1.NetworkPolicyPeerArgs(
-                            pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                                match_labels=selector(args.stack, component)
-                            )
+                            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, component))
                         )
                     ],
                     ports=_ports(port),
@@ -132,9 +128,7 @@ class NetworkPolicies(pulumi.ComponentResource):
         self.policies.append(
             k8s.networking.v1.NetworkPolicy(
                 f"{self._name}-{policy_name}",
-                metadata=metadata(
-                    f"slipway-{policy_name}", self._args.namespace, self._args.stack, "network-policy"
-                ),
+                metadata=metadata(f"slipway-{policy_name}", self._args.namespace, self._args.stack, "network-policy"),
                 spec=k8s.networking.v1.NetworkPolicySpecArgs(
                     pod_selector=pods, policy_types=types, ingress=ingress, egress=egress
                 ),

@@ -84,7 +84,5 @@ def empty_dir(name: str, size: str = "256Mi") -> k8s.core.v1.VolumeArgs:
 def secret_env(name: str, secret: str, key: str) -> k8s.core.v1.EnvVarArgs:
     return k8s.core.v1.EnvVarArgs(
         name=name,
-        value_from=k8s.core.v1.EnvVarSourceArgs(
-            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)
-        ),
+        value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)),
     )

@@ -110,9 +110,7 @@ class Postgres(pulumi.ComponentResource):
             spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
                 access_modes=["ReadWriteOnce"],
                 storage_class_name=args.storage_class or None,
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(
-                    requests={"storage": f"{args.storage_gb}Gi"}
-                ),
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": f"{args.storage_gb}Gi"}),
             ),
         )
         self.statefulset = k8s.apps.v1.StatefulSet(

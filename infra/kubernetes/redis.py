@@ -58,9 +58,7 @@ class Redis(pulumi.ComponentResource):
         )
         # The password reaches redis-cli through REDISCLI_AUTH, never its command line.
         ping = k8s.core.v1.ProbeArgs(
-            exec_=k8s.core.v1.ExecActionArgs(
-                command=["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping']
-            ),
+            exec_=k8s.core.v1.ExecActionArgs(command=["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping']),
             period_seconds=10,
             failure_threshold=3,
         )
@@ -132,9 +130,7 @@ class Redis(pulumi.ComponentResource):
                         spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
                             access_modes=["ReadWriteOnce"],
                             storage_class_name=args.storage_class or None,
-                            resources=k8s.core.v1.VolumeResourceRequirementsArgs(
-                                requests={"storage": STORAGE}
-                            ),
+                            resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": STORAGE}),
                         ),
                     )
                 ],
