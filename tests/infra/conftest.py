@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.infra.pulumi_mocks import StackRun
-from tests.infra.stacks import AWS_STACKS, KUBERNETES_STACKS, STACKS, stack_run
+from tests.infra.stacks import AWS_STACKS, KUBERNETES_STACKS, PROVIDER_WARNINGS, STACKS, stack_run
 
 
 @pytest.fixture(params=STACKS)
@@ -33,11 +33,6 @@ def aws_staging() -> StackRun:
 @pytest.fixture(params=KUBERNETES_STACKS)
 def k8s_stack(request: pytest.FixtureRequest) -> StackRun:
     return stack_run(request.param)
-
-
-# pulumi_aws warns, when a module is first loaded, about its own deprecated resources (ones this
-# program does not use). Those warnings are the provider's, not ours: ignore them here only.
-PROVIDER_WARNINGS = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning:pulumi_aws")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
