@@ -364,8 +364,9 @@ def _read_kubernetes(read: _Reader) -> KubernetesSettings:
         monitoring_chart_version=read.string("monitoringChartVersion"),
         postgres_image=read.string("postgresImage"),
         redis_image=read.string("redisImage"),
-        db_password=read.secret("dbPassword", 16, forbidden="@/:?#"),
-        redis_password=read.secret("redisPassword", 16, forbidden="@/:?#"),
+        # Both go into URLs (DATABASE_URL, REDIS_URL): no character that URL syntax would read.
+        db_password=read.secret("dbPassword", 16, forbidden="@/:?#%"),
+        redis_password=read.secret("redisPassword", 16, forbidden="@/:?#%"),
         secret_key=read.secret("secretKey", 32),
         grafana_admin_password=read.secret("grafanaAdminPassword", 16) if monitoring_stack else None,
     )

@@ -89,6 +89,7 @@ def build(settings: Settings, cfg: AwsSettings) -> dict[str, Any]:
             multi_az=cfg.db_multi_az,
             deletion_protection=cfg.deletion_protection,
             skip_final_snapshot=settings.environment == "development",
+            performance_insights=settings.production,
             db_name=cfg.db_name,
             username=cfg.db_username,
             subnet_ids=[s.id for s in network.data_subnets],

@@ -23,6 +23,7 @@ class DatabaseArgs:
     multi_az: bool
     deletion_protection: bool
     skip_final_snapshot: bool
+    performance_insights: bool
     db_name: str
     username: str
     subnet_ids: list[pulumi.Output[str]]
@@ -101,8 +102,9 @@ class Database(pulumi.ComponentResource):
             skip_final_snapshot=args.skip_final_snapshot,
             final_snapshot_identifier=None if args.skip_final_snapshot else f"{name}-final",
             auto_minor_version_upgrade=True,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=args.kms_key_arn,
+            # Performance Insights is not offered on the smallest classes staging uses.
+            performance_insights_enabled=args.performance_insights,
+            performance_insights_kms_key_id=args.kms_key_arn if args.performance_insights else None,
             monitoring_interval=60,
             monitoring_role_arn=monitoring_role.arn,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
