@@ -142,6 +142,8 @@ def test_prod_database_is_multi_az_protected_and_snapshotted(aws_prod: StackRun)
     assert db["deletionProtection"] is True
     assert db["skipFinalSnapshot"] is False
     assert db["finalSnapshotIdentifier"]
+    assert db["performanceInsightsEnabled"] is True
+    assert db["performanceInsightsKmsKeyId"] == aws_prod.outputs["kmsKeyArn"]
 
 
 def test_cache_encrypts_in_transit_and_at_rest(aws_stack: StackRun) -> None:
