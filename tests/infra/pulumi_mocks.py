@@ -203,9 +203,16 @@ def run_program(
 ) -> StackRun:
     """Run infra/ under the mocks with this config; return what it declared and exported.
 
-    Raises what the program raises (a ConfigError for bad config).
+    Raises what the program raises (a ConfigError for bad config). The program runs in a thread of
+    its own, so its event loop and Pulumi's context variables never touch the test's (pytest-asyncio
+    keeps a session loop on the main thread).
     """
     recorder = recorder or Recorder()
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(_run_in_this_thread, stack, config, secret_keys, recorder).result()
+
+
+def _run_in_this_thread(stack: str, config: dict[str, str], secret_keys: list[str], recorder: Recorder) -> StackRun:
     run = StackRun(stack)
     # A fresh loop and root stack per run: the runtime's futures belong to the loop they were made on.
     loop = asyncio.new_event_loop()
@@ -221,10 +228,10 @@ def run_program(
 
     executor = ThreadPoolExecutor(max_workers=4, initializer=give_thread_a_loop)
     loop.set_default_executor(executor)
+    monitor = MockMonitor(recorder)
     try:
         pulumi.runtime.settings.ROOT.set(None)
         pulumi.runtime.set_all_config(config, secret_keys)
-        monitor = MockMonitor(recorder)
         pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False, monitor=monitor)
 
         async def program() -> None:
