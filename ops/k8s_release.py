@@ -40,6 +40,12 @@ class Release:
     by: str
 
 
+def is_kubernetes_stack(environment: str, root: Path = REPOSITORY) -> bool:
+    """Whether `./deploy.sh ENV` means a kubernetes stack (Pulumi.ENV.yaml with platform kubernetes)."""
+    path = root / f"Pulumi.{environment}.yaml"
+    return path.is_file() and StackFile(environment, root).platform() == "kubernetes"
+
+
 def check_tag(tag: str) -> str:
     if tag == "latest" or not TAG_PATTERN.match(tag):
         raise ToolError(f"{tag!r} is not a release tag", "pass an immutable tag such as 1.4.2 (never latest)")

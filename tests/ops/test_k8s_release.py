@@ -15,7 +15,15 @@ import pytest
 import yaml
 
 from ops import k8s_release
-from ops.k8s_release import Release, Releaser, StackFile, check_tag, rollout_commands, up_command
+from ops.k8s_release import (
+    Release,
+    Releaser,
+    StackFile,
+    check_tag,
+    is_kubernetes_stack,
+    rollout_commands,
+    up_command,
+)
 from ops.pulumi_cli import ToolError, require_pulumi, stack_output_command
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -165,3 +173,9 @@ def test_history_survives_a_new_process(root: Path) -> None:
     again = Releaser("k8s-dev", root=root, runner=RecordingCli(root))
     assert again.history.previous_good("1.5.0") == "1.4.2"
     assert (root / ".slipway" / "k8s-dev" / "k8s-releases.json").is_file()
+
+
+def test_tells_kubernetes_stacks_from_the_others(root: Path) -> None:
+    assert is_kubernetes_stack("k8s-dev", root)
+    assert not is_kubernetes_stack("aws-staging", root)
+    assert not is_kubernetes_stack("local", root)
