@@ -43,11 +43,19 @@ def build(settings: Settings, cfg: AwsSettings) -> dict[str, Any]:
     name = settings.name
     tagging = Tagging(PROJECT, settings.stack, settings.environment, settings.tags)
     account_id: str = aws.get_caller_identity().account_id
-    encryption = Encryption(f"{name}-kms", EncryptionArgs(account_id, tagging, settings.production))
+    encryption = Encryption(f"{name}-kms", EncryptionArgs(account_id, cfg.region, tagging, settings.production))
     key_arn = encryption.key.arn
     network = Network(
         f"{name}-net",
-        NetworkArgs(cfg.vpc_cidr, _zones(cfg.availability_zones), cfg.nat_gateway_per_az, cfg.region, tagging),
+        NetworkArgs(
+            cfg.vpc_cidr,
+            _zones(cfg.availability_zones),
+            cfg.nat_gateway_per_az,
+            cfg.region,
+            key_arn,
+            90 if settings.production else 30,
+            tagging,
+        ),
     )
     groups = SecurityGroups(
         f"{name}-sg",

@@ -14,6 +14,7 @@ from infra.aws.naming import Tagging
 @dataclass(frozen=True)
 class EncryptionArgs:
     account_id: str
+    region: str
     tagging: Tagging
     production: bool
 
@@ -41,6 +42,25 @@ class Encryption(pulumi.ComponentResource):
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
                     "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                },
+                {
+                    # CloudWatch Logs encrypts this account's log groups (the VPC flow log).
+                    "Sid": "CloudWatchLogsEncryptsLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{args.region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{args.region}:{args.account_id}:*"
+                        }
+                    },
                 },
             ],
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -27,6 +28,8 @@ class NetworkArgs:
     zones: list[str]
     nat_per_az: bool
     region: str
+    kms_key_arn: pulumi.Input[str]
+    flow_log_retention_days: int
     tagging: Tagging
 
 
@@ -136,6 +139,7 @@ class Network(pulumi.ComponentResource):
             tags=tags(f"{name}-s3-endpoint"),
             opts=child,
         )
+        self._flow_log(name, args)
         self.register_outputs(
             {
                 "vpcId": self.vpc.id,
@@ -143,4 +147,62 @@ class Network(pulumi.ComponentResource):
                 "appSubnetIds": [s.id for s in self.app_subnets],
                 "dataSubnetIds": [s.id for s in self.data_subnets],
             }
+        )
+
+    def _flow_log(self, name: str, args: NetworkArgs) -> None:
+        """Every accepted and rejected connection of the VPC, to an encrypted log group."""
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-log",
+            retention_in_days=args.flow_log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            tags=args.tagging(f"{name}-flow-log"),
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-log",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=args.tagging(f"{name}-flow-log"),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-log",
+            role=role.id,
+            policy=group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=args.tagging(f"{name}-flow-log"),
+            opts=child,
         )

@@ -208,6 +208,19 @@ def test_every_bucket_is_private_encrypted_and_versioned(stack: str, type_: str,
     assert all(check(s) for s in settings)
 
 
+def test_vpc_traffic_is_logged_to_an_encrypted_group(aws_stack: StackRun) -> None:
+    (flow_log,) = plain(aws_stack, "aws:ec2/flowLog:FlowLog")
+    assert flow_log["trafficType"] == "ALL"
+    assert flow_log["vpcId"] == aws_stack.outputs["vpcId"]
+    (group,) = plain(aws_stack, "aws:cloudwatch/logGroup:LogGroup")
+    assert group["kmsKeyId"] == aws_stack.outputs["kmsKeyArn"]
+    assert group["retentionInDays"] >= 30
+    assert (
+        flow_log["logDestination"]
+        == f"arn:aws:cloudwatch:eu-west-1:123456789012:{aws_stack.one('aws:cloudwatch/logGroup:LogGroup').name}"
+    )
+
+
 def test_kms_key_rotates(aws_stack: StackRun) -> None:
     for key in plain(aws_stack, "aws:kms/key:Key"):
         assert key["enableKeyRotation"] is True
@@ -216,7 +229,13 @@ def test_kms_key_rotates(aws_stack: StackRun) -> None:
         assert {json.dumps(s["Principal"]) for s in statements} <= {
             '{"AWS": "arn:aws:iam::123456789012:root"}',
             '{"Service": "cloudwatch.amazonaws.com"}',
+            '{"Service": "logs.eu-west-1.amazonaws.com"}',
         }
+        # Only the account itself gets more than the use of the key.
+        for statement in statements:
+            if "Service" in statement["Principal"]:
+                assert "kms:*" not in statement["Action"]
+                assert statement["Condition"]
 
 
 def test_topic_and_secrets_are_encrypted_with_the_stack_key(aws_stack: StackRun) -> None:
