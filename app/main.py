@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,9 +29,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collector = PoolCollector(pool.checkedout, pool.size)  # type: ignore[attr-defined]
         REGISTRY.register(collector)
         APP_INFO.labels(settings.app_version).set(1)
+        limiter = asyncio.create_task(services.limiter.run())
         try:
             yield
         finally:
+            limiter.cancel()
             REGISTRY.unregister(collector)
             await services.close()
 
