@@ -12,6 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app.errors import install_error_handlers
+from app.hotpath import StatsHotPath
 from app.metrics import APP_INFO, REGISTRY, PoolCollector
 from app.middleware import RequestContextMiddleware
 from app.routers import health, projects, sessions, stats, videos
@@ -64,5 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     if settings.trusted_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(StatsHotPath, services=services)
     app.add_middleware(RequestContextMiddleware, lifecycle=services.lifecycle)
     return app

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from tests.app.helpers import create_project, upload
+from app.settings import Settings
+from tests.app.conftest import _client_for
+from tests.app.helpers import assert_error, create_project, upload
 from tests.app.test_sessions import detections
 
 
@@ -55,3 +58,21 @@ async def test_stats_are_cached_and_invalidated_by_writes(
     assert (await client.get("/api/v1/stats", params=scoped, headers=auth)).json()["sessions_total"] == 1
     await client.post(f"/api/v1/sessions/{session['id']}/detections", json={"events": detections(4)}, headers=auth)
     assert (await client.get("/api/v1/stats", params=scoped, headers=auth)).json()["detections_total"] == 4
+
+
+async def test_repeated_stats_are_answered_alike_and_still_rate_limited(
+    settings_factory: Callable[..., Settings], auth: dict[str, str]
+) -> None:
+    async for client in _client_for(settings_factory(rate_limit_per_minute=3)):
+        first = await client.get("/api/v1/stats", headers=auth)  # fills the caches
+        second = await client.get("/api/v1/stats", headers=auth | {"X-Request-ID": "hot-1"})
+        assert second.status_code == 200
+        assert second.content == first.content
+        assert second.headers["content-type"] == "application/json"
+        assert second.headers["x-request-id"] == "hot-1"
+        assert (await client.get("/api/v1/stats", params={"project_id": "1"}, headers=auth)).status_code == 200
+        assert_error(await client.get("/api/v1/stats", headers=auth), 429, "rate_limited")
+        assert_error(await client.get("/api/v1/stats", headers={"X-API-Key": "sk_wrong"}), 401, "unauthorized")
+        metrics = (await client.get("/metrics")).text
+        assert 'http_requests_total{method="GET",route="/api/v1/stats",status="200"} 3.0' in metrics
+        assert 'http_requests_total{method="GET",route="/api/v1/stats",status="429"} 1.0' in metrics
