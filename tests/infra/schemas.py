@@ -10,8 +10,10 @@ _RELABEL = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "sourceLabels": {"type": "array", "items": {"type": "string"}},
+        "action": {"enum": ["replace", "keep", "drop", "labelmap", "labeldrop", "labelkeep", "hashmod"]},
+        "sourceLabels": {"type": "array", "items": {"type": "string", "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"}},
         "targetLabel": {"type": "string"},
+        "replacement": {"type": "string"},
     },
 }
 _RULE = {
@@ -41,6 +43,39 @@ CRD_SPECS: dict[str, dict[str, Any]] = {
                 "properties": {"matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}},
             },
             "endpoints": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "port": {"type": "string"},
+                        "path": {"type": "string"},
+                        "interval": {"type": "string", "pattern": "^(0|([0-9]+(ms|s|m|h))+)$"},
+                        "relabelings": {"type": "array", "items": _RELABEL},
+                    },
+                },
+            },
+        },
+    },
+    "PodMonitor": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["selector", "podMetricsEndpoints"],
+        "properties": {
+            "namespaceSelector": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "matchNames": {"type": "array", "items": {"type": "string"}},
+                    "any": {"type": "boolean"},
+                },
+            },
+            "selector": {
+                "type": "object",
+                "properties": {"matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}},
+            },
+            "podMetricsEndpoints": {
                 "type": "array",
                 "minItems": 1,
                 "items": {

@@ -10,6 +10,7 @@ import pytest
 
 from infra import dashboards_source
 from infra.dashboards_source import DashboardSourceError
+from infra.kubernetes.monitoring import rules_for_kubernetes
 from tests.infra.pulumi_mocks import config_with_secrets, run_program
 from tests.infra.schemas import CRD_SPECS
 
@@ -90,3 +91,22 @@ def test_ships_every_rule_file_and_dashboard_on_kubernetes(tmp_path: Path, monke
 def test_operator_schema_refuses_a_rule_without_expr() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"groups": [{"name": "g", "rules": [{"alert": "X"}]}]}, CRD_SPECS["PrometheusRule"])
+
+
+def test_kubernetes_leaves_out_rules_for_jobs_it_does_not_run() -> None:
+    groups = [
+        {
+            "name": "tls",
+            "rules": [{"alert": "TlsExpiring", "expr": 'probe_ssl_earliest_cert_expiry{job="blackbox"} < 1'}],
+        },
+        {
+            "name": "api",
+            "rules": [
+                {"alert": "ApiDown", "expr": 'up{job="api"} == 0'},
+                {"alert": "NoProbe", "expr": 'absent(up{job="blackbox"})'},
+            ],
+        },
+    ]
+    assert rules_for_kubernetes(groups) == [
+        {"name": "api", "rules": [{"alert": "ApiDown", "expr": 'up{job="api"} == 0'}]}
+    ]

@@ -282,3 +282,21 @@ def test_service_monitors_scrape_the_contract_jobs(k8s_stack: StackRun) -> None:
         s.plain["metadata"]["labels"].get("slipway.dev/job") for s in k8s_stack.of_type("kubernetes:core/v1:Service")
     }
     assert jobs <= services
+
+
+def test_every_job_the_rules_watch_is_scraped_under_that_name(k8s_stack: StackRun) -> None:
+    rules = k8s_stack.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    expressions = " ".join(str(r["expr"]) for p in rules for g in p.plain["spec"]["groups"] for r in g["rules"])
+    watched = set(re.findall(r'job="([a-z]+)"', expressions))
+    assert "blackbox" not in watched  # no blackbox exporter on kubernetes: its rules are left out
+    values = k8s_stack.one("kubernetes:helm.sh/v3:Release", "monitoring").plain["values"]
+    renamed = {
+        values["prometheus-node-exporter"]["prometheus"]["monitor"]["relabelings"][0]["replacement"],
+        values["prometheus"]["serviceMonitor"]["relabelings"][0]["replacement"],
+        values["alertmanager"]["serviceMonitor"]["relabelings"][0]["replacement"],
+    }
+    monitors = k8s_stack.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+    service_jobs = {m.plain["spec"]["selector"]["matchLabels"]["slipway.dev/job"] for m in monitors}
+    (nginx,) = k8s_stack.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")
+    pod_jobs = {nginx.plain["spec"]["podMetricsEndpoints"][0]["relabelings"][0]["replacement"]}
+    assert watched <= renamed | service_jobs | pod_jobs
