@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-import pulumi
+import sys
+from pathlib import Path
 
-from infra import aws as platform_aws
-from infra import config, outputs
-from infra import kubernetes as platform_kubernetes
+# The CLI runs this file by path. `make venv` installs the `infra` package, but a virtualenv built
+# before infra/ existed (or by hand) lacks it: fall back to the repository root.
+_REPOSITORY = str(Path(__file__).resolve().parents[1])
+if _REPOSITORY not in sys.path:
+    sys.path.append(_REPOSITORY)
+
+import pulumi  # noqa: E402
+
+from infra import aws as platform_aws  # noqa: E402
+from infra import config, outputs  # noqa: E402
+from infra import kubernetes as platform_kubernetes  # noqa: E402
 
 
 def main() -> None:
