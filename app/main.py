@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             limiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await limiter  # before the Redis client closes under it
             REGISTRY.unregister(collector)
             await services.close()
 
