@@ -17,7 +17,7 @@ from typing import Any
 from fastapi.responses import Response
 from sqlalchemy import Select, Text, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import ApiError
 
@@ -41,9 +41,10 @@ def page_statement(rows: Select[Any], descending: bool) -> Select[Any]:
     return select(cast(items, Text), func.count(), last_id).select_from(page)
 
 
-async def json_page(session: AsyncSession, statement: Select[Any], params: dict[str, Any], limit: int) -> Response:
-    """Run a `page_statement` and answer `{"items": [...], "next_cursor": ...}`."""
-    connection = await session.connection()
+async def json_page(
+    connection: AsyncConnection, statement: Select[Any], params: dict[str, Any], limit: int
+) -> tuple[Response, int]:
+    """Run a `page_statement`; answer `{"items": [...], "next_cursor": ...}` and the item count."""
     items, count, last_id = (await connection.execute(statement, params | {"limit": limit})).one()
     next_cursor = f'"{last_id}"' if count == limit else "null"
-    return Response(f'{{"items":{items},"next_cursor":{next_cursor}}}', media_type="application/json")
+    return Response(f'{{"items":{items},"next_cursor":{next_cursor}}}', media_type="application/json"), count

@@ -23,6 +23,9 @@ from app.storage import FilesystemStorage, Storage, create_storage
 class Services:
     settings: Settings
     engine: AsyncEngine
+    # The same pool without BEGIN/ROLLBACK around each statement: reads that are one statement
+    # need no transaction, and the two round trips cost more than the page itself.
+    reader: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     breaker: Breaker
@@ -41,6 +44,7 @@ class Services:
         return cls(
             settings=settings,
             engine=engine,
+            reader=engine.execution_options(isolation_level="AUTOCOMMIT"),
             sessionmaker=create_sessionmaker(engine),
             redis=redis,
             breaker=breaker,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import Select, bindparam, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, ReaderDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project
 from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
@@ -30,14 +30,15 @@ async def create_project(body: ProjectCreate, session: SessionDep, services: Ser
 
 @router.get("", response_model=Page[ProjectOut])
 async def list_projects(
-    session: SessionDep,
+    reader: ReaderDep,
     _: ApiKeyDep,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Response:
     """List projects, newest first."""
     after = parse_cursor(cursor)
-    return await json_page(session, _projects_page(after is not None), {"after": after}, limit)
+    page, _ = await json_page(reader, _projects_page(after is not None), {"after": after}, limit)
+    return page
 
 
 @lru_cache

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, bindparam, insert, select, text
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, ReaderDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import DetectionEvent, TestSession, Video
 from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
@@ -38,7 +38,7 @@ async def create_session(body: SessionCreate, session: SessionDep, services: Ser
 
 @router.get("", response_model=Page[SessionOut])
 async def list_sessions(
-    session: SessionDep,
+    reader: ReaderDep,
     _: ApiKeyDep,
     video_id: int | None = None,
     cursor: str | None = None,
@@ -47,7 +47,8 @@ async def list_sessions(
     """List test sessions, newest first."""
     after = parse_cursor(cursor)
     statement = _sessions_page(video_id is not None, after is not None)
-    return await json_page(session, statement, {"video_id": video_id, "after": after}, limit)
+    page, _ = await json_page(reader, statement, {"video_id": video_id, "after": after}, limit)
+    return page
 
 
 @lru_cache
@@ -90,7 +91,7 @@ async def ingest_detections(
 @router.get("/{session_id}/detections", response_model=Page[DetectionOut])
 async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as arguments
     session_id: int,
-    session: SessionDep,
+    reader: ReaderDep,
     _: ApiKeyDep,
     label: str | None = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
@@ -98,11 +99,17 @@ async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
 ) -> Response:
     """A page of a session's detection events in recording order (1,000 by default)."""
-    await _require_session(session, session_id)
     after = parse_cursor(cursor)
     statement = _detections_page(label is not None, min_confidence is not None, after is not None)
     params = {"session_id": session_id, "label": label, "min_confidence": min_confidence, "after": after}
-    return await json_page(session, statement, params, limit)
+    page, count = await json_page(reader, statement, params, limit)
+    # Only an empty page needs to tell "no such session" from "no events": one query otherwise.
+    if count == 0 and await reader.scalar(_SESSION_EXISTS, {"id": session_id}) is None:
+        raise ApiError(404, f"test session {session_id} does not exist")
+    return page
+
+
+_SESSION_EXISTS = select(TestSession.id).where(TestSession.id == bindparam("id"))
 
 
 @lru_cache

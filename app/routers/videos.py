@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, bindparam, delete, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, ReaderDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project, Video, VideoStatus
 from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
@@ -81,7 +81,7 @@ def _extension(filename: str) -> str:
 
 @router.get("/videos", response_model=Page[VideoOut])
 async def list_videos(
-    session: SessionDep,
+    reader: ReaderDep,
     _: ApiKeyDep,
     project_id: int | None = None,
     status: VideoStatus | None = None,
@@ -91,7 +91,8 @@ async def list_videos(
     """List videos, newest first, optionally of one project and/or in one status."""
     after = parse_cursor(cursor)
     statement = _videos_page(project_id is not None, status is not None, after is not None)
-    return await json_page(session, statement, {"project_id": project_id, "status": status, "after": after}, limit)
+    page, _ = await json_page(reader, statement, {"project_id": project_id, "status": status, "after": after}, limit)
+    return page
 
 
 @lru_cache
@@ -115,9 +116,15 @@ async def _get_video(session: SessionDep, video_id: int) -> Video:
 
 
 @router.get("/videos/{video_id}")
-async def get_video(video_id: int, session: SessionDep, _: ApiKeyDep) -> VideoOut:
+async def get_video(video_id: int, reader: ReaderDep, _: ApiKeyDep) -> VideoOut:
     """One video with its processing status and, once ready, its metadata."""
-    return VideoOut.model_validate(await _get_video(session, video_id))
+    row = (await reader.execute(_VIDEO_BY_ID, {"id": video_id})).first()
+    if row is None:
+        raise ApiError(404, f"video {video_id} does not exist")
+    return VideoOut.model_validate(row._mapping)
+
+
+_VIDEO_BY_ID = select(*[getattr(Video, name) for name in VideoOut.model_fields]).where(Video.id == bindparam("id"))
 
 
 @router.get(
