@@ -12,7 +12,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_connect_timeout_seconds,
+        pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,  # a restarted PostgreSQL leaves dead sockets in the pool
         pool_recycle=1800,
         connect_args={

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     database_url: SecretStr
     db_pool_size: int = Field(10, ge=1)
     db_max_overflow: int = Field(5, ge=0)
-    db_connect_timeout_seconds: float = 2.0
+    db_connect_timeout_seconds: float = 2.0  # PostgreSQL down: a quick 503, not a hang
+    db_pool_timeout_seconds: float = 5.0  # all connections busy: wait this long in line
     db_statement_timeout_ms: int = 10_000
     redis_url: SecretStr
     redis_timeout_seconds: float = 0.25

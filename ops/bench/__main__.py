@@ -142,10 +142,11 @@ def main() -> int:
         env = settings_environment(settings)
         bare_cmd = [sys.executable, "-m", "uvicorn", "ops.bench.bare:app", "--port", str(bare_port), *UVICORN_FLAGS]
         load = {"seconds": args.seconds, "connections": args.connections}
+        warm_up = {"seconds": 1, "connections": args.connections}  # not measured: fills pools and caches
         with process(bare_cmd, env, bare_port) as bare:
-            baseline = hey(
-                "bare ASGI app {}", f"http://127.0.0.1:{bare_port}/", server_pid=bare.pid, headers={}, **load
-            )
+            bare_url = f"http://127.0.0.1:{bare_port}/"
+            hey("warm-up", bare_url, server_pid=bare.pid, headers={}, **warm_up)
+            baseline = hey("bare ASGI app {}", bare_url, server_pid=bare.pid, headers={}, **load)
 
         api_cmd = [sys.executable, "-m", "app", "serve"]
         with process(api_cmd, env | {"PORT": str(api_port)}, api_port) as api:
@@ -159,9 +160,10 @@ def main() -> int:
                 "GET /api/v1/videos/{id}": "/api/v1/videos/5000",
                 "GET detections (page of 1,000)": f"/api/v1/sessions/{BENCH_SESSION_ID}/detections",
             }
-            results = [
-                hey(name, base + path, server_pid=api.pid, headers=headers, **load) for name, path in endpoints.items()
-            ]
+            results = []
+            for name, path in endpoints.items():
+                hey(name, base + path, server_pid=api.pid, headers=headers, **warm_up)
+                results.append(hey(name, base + path, server_pid=api.pid, headers=headers, **load))
             print_load(results, baseline)
 
             video = big_video(BUILD / "upload-200mb.avi")
