@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app.errors import install_error_handlers
+from app.hosts import TrustedHostsMiddleware
 from app.hotpath import StatsHotPath
 from app.metrics import APP_INFO, REGISTRY, PoolCollector
 from app.middleware import RequestContextMiddleware
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     if settings.trusted_hosts != ["*"]:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+        app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(StatsHotPath, services=services)
     app.add_middleware(RequestContextMiddleware, lifecycle=services.lifecycle)
     return app

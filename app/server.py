@@ -55,7 +55,7 @@ def serve(settings: Settings) -> None:
         access_log=False,
         server_header=False,
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_config=None,

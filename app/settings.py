@@ -39,6 +39,9 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = []
     trusted_hosts: list[str] = ["*"]
+    # Proxies whose X-Forwarded-For/-Proto are believed. "*" suits a port only the balancer can
+    # reach (the fleet's firewall and the Kubernetes NetworkPolicies make it so).
+    forwarded_allow_ips: str = "*"
     rate_limit_per_minute: int = Field(600, ge=1)
     api_key_cache_seconds: float = 10.0
     stats_cache_seconds: int = 30

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from app.services import Services
+from app.settings import Settings
+from tests.app.conftest import _client_for
+from tests.app.helpers import assert_error
 
 
 async def test_live_answers_200(client: httpx.AsyncClient) -> None:
@@ -50,3 +55,15 @@ async def test_request_id_is_replaced_when_unsafe(client: httpx.AsyncClient) -> 
 
 async def test_fault_route_is_hidden_unless_enabled(client: httpx.AsyncClient) -> None:
     assert (await client.get("/debug/fail")).status_code == 404
+
+
+async def test_unknown_host_is_refused_except_on_platform_paths(
+    settings_factory: Callable[..., Settings], auth: dict[str, str]
+) -> None:
+    async for client in _client_for(settings_factory(trusted_hosts=["api.example.com", "*.internal"])):
+        refused = await client.get("/api/v1/projects", headers=auth | {"Host": "evil.example.net"})
+        assert_error(refused, 400, "bad_request")
+        for host in ("api.example.com", "app1.internal"):
+            assert (await client.get("/api/v1/projects", headers=auth | {"Host": host})).status_code == 200
+        for path in ("/health/live", "/health/ready", "/metrics"):
+            assert (await client.get(path, headers={"Host": "10.0.0.7:8000"})).status_code == 200
