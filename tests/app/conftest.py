@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ async def worker(settings: Settings) -> AsyncIterator[Worker]:
 
 
 @pytest.fixture
-def video_file(tmp_path: Path) -> Iterator[Path]:
+def video_file(tmp_path: Path) -> Path:
     from tests.app.videos import make_video  # noqa: PLC0415
 
     return make_video(tmp_path / "clip.mp4")

@@ -54,7 +54,7 @@ async def test_bulk_ingest_then_page_through_in_order(
     cursor = None
     pages = 0
     while True:
-        params = {"cursor": cursor} if cursor else {}
+        params: dict[str, str] = {"cursor": cursor} if cursor else {}
         page = (await client.get(f"/api/v1/sessions/{session_id}/detections", params=params, headers=auth)).json()
         frames += [event["frame"] for event in page["items"]]
         pages += 1

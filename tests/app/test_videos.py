@@ -44,6 +44,7 @@ async def test_thumbnail_is_a_320px_jpeg(
     response = await client.get(f"/api/v1/videos/{video_id}/thumbnail", headers=auth)
     assert response.headers["content-type"] == "image/jpeg"
     image = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
     assert image.shape[1] == 320
 
 
