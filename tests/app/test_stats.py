@@ -85,3 +85,13 @@ async def test_repeated_stats_are_answered_alike_and_still_rate_limited(
         after = (await client.get("/metrics")).text
         assert stats_requests(after, 200) - stats_requests(before, 200) == 3
         assert stats_requests(after, 429) - stats_requests(before, 429) == 1
+
+
+async def test_cached_stats_still_check_the_host(
+    settings_factory: Callable[..., Settings], auth: dict[str, str]
+) -> None:
+    async for client in _client_for(settings_factory(trusted_hosts=["api.example.com"])):
+        good = auth | {"Host": "api.example.com"}
+        assert (await client.get("/api/v1/stats", headers=good)).status_code == 200
+        assert (await client.get("/api/v1/stats", headers=good)).status_code == 200  # now cached in memory
+        assert_error(await client.get("/api/v1/stats", headers=auth | {"Host": "x.test"}), 400, "bad_request")
