@@ -82,3 +82,14 @@ async def test_postgres_down_is_a_quick_503_then_recovers(
     postgres_restarted.start()
     assert (await client.get("/api/v1/projects", headers=auth)).status_code == 200
     assert (await client.get("/health/ready")).status_code == 200
+
+
+async def test_postgres_restart_between_requests_is_invisible(
+    client: httpx.AsyncClient, auth: dict[str, str], postgres_restarted: Postgres
+) -> None:
+    assert (await client.get("/api/v1/projects", headers=auth)).status_code == 200
+    postgres_restarted.stop()
+    postgres_restarted.start()
+    await asyncio.sleep(1.1)  # idle longer than IDLE_PING_SECONDS: the pooled connections are checked
+    for _ in range(3):
+        assert (await client.get("/api/v1/projects", headers=auth)).status_code == 200
