@@ -1,0 +1,151 @@
+"""`python -m ops.load`: bounded load against the API on loopback, recording every request.
+
+Releases are judged by what clients saw while they ran: this sends a steady stream of requests
+(`--concurrency` workers, each waiting for its answer before the next), stops by itself after
+`--requests` or `--seconds`, whichever comes first, and keeps the status and latency of every
+request, so a test can say "0 failed out of 10,412" and a benchmark can read p50/p99.
+A failure is a non-2xx answer or a connection error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_SECONDS = 3600
+MAX_REQUESTS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Sample:
+    started: float  # seconds since the run began
+    latency_ms: float
+    status: int  # 0 for a connection error
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return not 200 <= self.status < 300
+
+
+@dataclass
+class LoadReport:
+    samples: list[Sample] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return len(self.samples)
+
+    @property
+    def failures(self) -> list[Sample]:
+        return [sample for sample in self.samples if sample.failed]
+
+    def percentile(self, percent: float) -> float:
+        latencies = sorted(sample.latency_ms for sample in self.samples)
+        if not latencies:
+            return float("nan")
+        index = min(len(latencies) - 1, max(0, round(percent / 100 * len(latencies)) - 1))
+        return latencies[index]
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "requests": self.total,
+            "failed": len(self.failures),
+            "seconds": round(self.seconds, 2),
+            "requests_per_second": round(self.total / self.seconds, 1) if self.seconds else 0.0,
+            "p50_ms": round(self.percentile(50), 2),
+            "p99_ms": round(self.percentile(99), 2),
+            "mean_ms": round(statistics.fmean(s.latency_ms for s in self.samples), 2) if self.samples else 0.0,
+        }
+
+
+def check_target(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    if host not in LOOPBACK:
+        raise ValueError(f"load goes only to loopback addresses, not {host!r}")
+
+
+async def run_load(
+    url: str,
+    *,
+    concurrency: int = 8,
+    max_requests: int = 1000,
+    max_seconds: float = 30.0,
+    headers: dict[str, str] | None = None,
+    verify: bool | str = True,
+    stop: asyncio.Event | None = None,
+) -> LoadReport:
+    """Load `url` until `max_requests` are sent, `max_seconds` pass, or `stop` is set."""
+    check_target(url)
+    if not 0 < max_seconds <= MAX_SECONDS or not 0 < max_requests <= MAX_REQUESTS or concurrency < 1:
+        raise ValueError("bounds: 0 < seconds <= 3600, 0 < requests <= 10,000,000, concurrency >= 1")
+    report = LoadReport()
+    stop = stop or asyncio.Event()
+    began = time.perf_counter()
+    deadline = began + max_seconds
+    budget = iter(range(max_requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(headers=headers, verify=verify, limits=limits, timeout=10.0) as client:
+
+        async def one_worker() -> None:
+            while not stop.is_set() and time.perf_counter() < deadline and next(budget, None) is not None:
+                started = time.perf_counter()
+                try:
+                    response = await client.get(url)
+                    status, error = response.status_code, ""
+                except httpx.HTTPError as exc:
+                    status, error = 0, exc.__class__.__name__
+                latency = (time.perf_counter() - started) * 1000
+                report.samples.append(Sample(started - began, latency, status, error))
+
+        await asyncio.gather(*(one_worker() for _ in range(concurrency)))
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.load", description=__doc__.splitlines()[0])
+    parser.add_argument("url", help="a loopback URL, e.g. https://127.0.0.1:8443/health/ready")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=1000, help="stop after this many requests")
+    parser.add_argument("--seconds", type=float, default=30.0, help="stop after this long")
+    parser.add_argument("--header", action="append", default=[], help="NAME: VALUE (repeatable)")
+    parser.add_argument("--ca", help="CA bundle to verify the server's certificate with")
+    parser.add_argument("--samples", type=Path, help="write every request as JSON lines here")
+    args = parser.parse_args(argv)
+    headers = dict(item.split(":", 1) for item in args.header)
+    headers = {name.strip(): value.strip() for name, value in headers.items()}
+    try:
+        report = asyncio.run(
+            run_load(
+                args.url,
+                concurrency=args.concurrency,
+                max_requests=args.requests,
+                max_seconds=args.seconds,
+                headers=headers,
+                verify=args.ca or True,
+            )
+        )
+    except ValueError as exc:
+        print(f"ops.load: {exc}", file=sys.stderr)
+        return 2
+    if args.samples:
+        args.samples.write_text("".join(json.dumps(asdict(sample)) + "\n" for sample in report.samples))
+    print(json.dumps(report.summary()))
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

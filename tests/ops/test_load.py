@@ -1,0 +1,78 @@
+"""ops.load against a real server on loopback: bounded, and every request recorded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ops.load import check_target, main, run_load
+from ops.localservices import free_port, wait_for_port
+
+FLAKY_APP = """
+import itertools
+counter = itertools.count()
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    status = 500 if next(counter) % 10 == 9 else 200
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A uvicorn app where every tenth request answers 500."""
+    folder = tmp_path_factory.mktemp("flaky")
+    (folder / "flaky.py").write_text(FLAKY_APP)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "flaky:app", "--port", str(port), "--no-access-log"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    yield f"http://127.0.0.1:{port}/"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+async def test_stops_at_the_request_budget_and_counts_failures(server: str) -> None:
+    report = await run_load(server, concurrency=4, max_requests=200, max_seconds=30)
+    assert report.total == 200
+    assert len(report.failures) == 20
+    assert report.summary()["failed"] == 20
+    assert report.percentile(50) <= report.percentile(99)
+
+
+async def test_stops_at_the_time_budget(server: str) -> None:
+    report = await run_load(server, concurrency=2, max_requests=10_000_000, max_seconds=0.5)
+    assert 0 < report.total < 10_000_000
+    assert report.seconds < 5
+
+
+async def test_connection_errors_are_failures() -> None:
+    report = await run_load(f"http://127.0.0.1:{free_port()}/", concurrency=1, max_requests=3, max_seconds=5)
+    assert [sample.status for sample in report.samples] == [0, 0, 0]
+    assert all(sample.error == "ConnectError" for sample in report.samples)
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1/", "https://example.com/"])
+def test_refuses_targets_off_loopback(url: str) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        check_target(url)
+
+
+def test_cli_writes_every_sample_and_exits_1_on_failures(server: str, tmp_path: Path) -> None:
+    samples = tmp_path / "samples.jsonl"
+    code = main([server, "--requests", "30", "--concurrency", "3", "--samples", str(samples)])
+    assert code == 1
+    lines = [json.loads(line) for line in samples.read_text().splitlines()]
+    assert len(lines) == 30
+    assert sum(1 for line in lines if line["status"] == 500) == 3
