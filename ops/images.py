@@ -86,7 +86,13 @@ def _slim_down(root: Path) -> None:
     ]
     (root / "etc/apt/sources.list.d/debian.sources").write_text(apt_sources.render_deb822(sources))
     (root / "etc/apt/sources.list").unlink(missing_ok=True)
-    for junk in ("var/lib/apt/lists", "var/cache/apt/archives", "usr/share/doc", "usr/share/man", "usr/share/info"):
+    for junk in (
+        "var/lib/apt/lists",
+        "var/cache/apt/archives",
+        "usr/share/doc",
+        "usr/share/man",
+        "usr/share/info",
+    ):
         for child in (root / junk).glob("*"):
             if child.is_dir() and child.name != "partial":
                 shutil.rmtree(child)
@@ -233,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{ensure_host_image()}: built ({time.monotonic() - started:.0f}s)")
         if args.which in ("app", "all"):
             started = time.monotonic()
-            image = build_app_image(use_wheelhouse=not args.from_pypi and not os.environ.get("SLIPWAY_FROM_PYPI"))
+            image = build_app_image(
+                use_wheelhouse=not args.from_pypi and not os.environ.get("SLIPWAY_FROM_PYPI")
+            )
             print(f"{image.tag}: built ({time.monotonic() - started:.0f}s)")
     except OpsError as error:
         print(error.render(), file=sys.stderr)
