@@ -50,21 +50,15 @@ def _plan_state(env: str, existing: FleetState | None) -> FleetState:
 
 
 def _issue_certificates(paths: EnvPaths, state: FleetState) -> None:
-    tls.ensure_ca(paths.tls_dir, state.env)
-    for spec in model.HOSTS:
-        host = state.hosts[spec.name]
-        dns = [spec.name, host.container]
-        ips = [host.address]
-        if spec.publishes_web:
-            dns.append("localhost")
-            ips.append("127.0.0.1")
-        tls.ensure_server_cert(paths.tls_dir, spec.name, dns, ips, state.env)
+    """The environment CA (site.yml signs each service's certificate with it) and the registry's."""
+    tls.ensure_ca(paths.ca_dir, state.env)
     tls.ensure_server_cert(
-        paths.tls_dir,
+        paths.certs_dir,
+        paths.ca_dir,
         "registry",
-        ["registry", model.registry_name(state.env), "localhost"],
-        [state.registry_address, "127.0.0.1"],
-        state.env,
+        dns_names=["registry", model.registry_name(state.env), "localhost"],
+        ip_addresses=[state.registry_address, "127.0.0.1"],
+        env=state.env,
     )
 
 
@@ -116,7 +110,7 @@ def up(env: str, progress: Progress = _quiet) -> FleetState:
     with ThreadPoolExecutor(max_workers=len(model.HOSTS)) as pool:
         host_keys = dict(pool.map(lambda spec: _prepare_host(state, spec, public_key), model.HOSTS))
     _write_known_hosts(paths, state, host_keys)
-    registry.wait_for_registry(state, str(paths.tls_dir / "ca.crt"))
+    registry.wait_for_registry(state, str(paths.ca_cert))
     progress("SSH logins")
     for spec in model.HOSTS:
         hosts.wait_for_ssh_login(spec.name, state.hosts[spec.name], paths)

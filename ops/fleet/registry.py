@@ -38,7 +38,7 @@ def _stage_tls(paths: EnvPaths) -> None:
     target = paths.registry_tls_dir
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name in ("registry.crt", "registry.key"):
-        shutil.copyfile(paths.tls_dir / name, target / name)
+        shutil.copyfile(paths.certs_dir / name, target / name)
         (target / name).chmod(0o400)
         os.chown(target / name, REGISTRY_UID, REGISTRY_UID)
     target.chmod(0o500)

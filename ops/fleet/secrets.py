@@ -1,48 +1,52 @@
-"""Every secret of an environment, generated on first use and kept in `.slipway/<env>/`.
+"""Every secret of an environment, generated on first use and kept in `.slipway/<env>/secrets/`.
 
-Nothing here has a default: each environment gets its own random values, and they are only ever
-written to files readable by their owner (mode 0600, directory 0700).
+One file per secret, named as the playbooks' variable (the format of Ansible's `password` lookup,
+so site.yml reads the same values and would create any that are missing the same way). Nothing
+has a default: each environment gets its own random values, in files only their owner reads.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
+import string
 import subprocess
 
 from ops.errors import OpsError
 from ops.fleet.state import EnvPaths
 
-# name -> number of random bytes (URL-safe base64, so ~1.3 characters per byte).
+# Letters and digits only: the values go into URLs and config files unquoted.
+ALPHABET = string.ascii_letters + string.digits
+# name -> length in characters.
 SECRET_SPECS: dict[str, int] = {
-    "postgres_admin_password": 24,
-    "postgres_app_password": 24,
-    "postgres_monitor_password": 24,
-    "redis_default_password": 24,
-    "redis_app_password": 24,
-    "redis_monitor_password": 24,
-    "app_secret_key": 48,
+    "postgres_superuser_password": 40,
+    "postgres_owner_password": 40,
+    "postgres_app_password": 40,
+    "postgres_exporter_password": 40,
+    "redis_admin_password": 40,
+    "redis_app_password": 40,
+    "redis_exporter_password": 40,
+    "app_secret_key": 64,
 }
 
 
 def _write_private(path: os.PathLike[str], text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
 
 
 def ensure_secrets(paths: EnvPaths) -> dict[str, str]:
-    """Load the environment's secrets, generating any that are missing (new names included)."""
+    """Load the environment's secrets, generating any that are missing; existing ones never change."""
     paths.ensure()
-    existing: dict[str, str] = {}
-    if paths.secrets_file.exists():
-        existing = json.loads(paths.secrets_file.read_text())
-    values = dict(existing)
-    for name, size in SECRET_SPECS.items():
-        values.setdefault(name, secrets.token_urlsafe(size))
-    if values != existing:
-        _write_private(paths.secrets_file, json.dumps(values, indent=2, sort_keys=True) + "\n")
+    paths.secrets_dir.mkdir(mode=0o700, exist_ok=True)
+    values = {}
+    for name, length in SECRET_SPECS.items():
+        path = paths.secrets_dir / name
+        if not path.exists():
+            _write_private(path, "".join(secrets.choice(ALPHABET) for _ in range(length)) + "\n")
+        # The password lookup may append " salt=..." when it hashes; the secret is the first word.
+        values[name] = path.read_text().split()[0]
     return values
 
 

@@ -30,8 +30,8 @@ class EnvPaths:
         return self.root / "state.json"
 
     @property
-    def secrets_file(self) -> Path:
-        return self.root / "secrets.json"
+    def secrets_dir(self) -> Path:
+        return self.root / "secrets"
 
     @property
     def ssh_dir(self) -> Path:
@@ -46,8 +46,16 @@ class EnvPaths:
         return self.ssh_dir / "known_hosts"
 
     @property
-    def tls_dir(self) -> Path:
-        return self.root / "tls"
+    def ca_dir(self) -> Path:
+        return self.root / "ca"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.ca_dir / "ca.crt"
+
+    @property
+    def certs_dir(self) -> Path:
+        return self.root / "certs"
 
     @property
     def registry_tls_dir(self) -> Path:

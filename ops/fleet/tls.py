@@ -36,10 +36,10 @@ def _load_key(path: Path) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def ensure_ca(tls_dir: Path, env: str) -> tuple[Path, Path]:
-    """Create the environment's CA once; return (certificate, key) paths."""
-    tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    cert_path, key_path = tls_dir / "ca.crt", tls_dir / "ca.key"
+def ensure_ca(ca_dir: Path, env: str) -> tuple[Path, Path]:
+    """Create the environment's CA once (`ca.crt`, `ca.key`); return their paths."""
+    ca_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cert_path, key_path = ca_dir / "ca.crt", ca_dir / "ca.key"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
     key = ec.generate_private_key(ec.SECP256R1())
@@ -77,13 +77,14 @@ def ensure_ca(tls_dir: Path, env: str) -> tuple[Path, Path]:
 
 
 def ensure_server_cert(
-    tls_dir: Path, name: str, dns_names: list[str], ip_addresses: list[str], env: str
+    certs_dir: Path, ca_dir: Path, name: str, *, dns_names: list[str], ip_addresses: list[str], env: str
 ) -> tuple[Path, Path]:
-    """Issue `<name>.crt`/`<name>.key` signed by the CA once; return their paths."""
-    cert_path, key_path = tls_dir / f"{name}.crt", tls_dir / f"{name}.key"
+    """Issue `<name>.crt` (chain: leaf, CA) and `<name>.key` once; return their paths."""
+    certs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cert_path, key_path = certs_dir / f"{name}.crt", certs_dir / f"{name}.key"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
-    ca_cert_path, ca_key_path = ensure_ca(tls_dir, env)
+    ca_cert_path, ca_key_path = ensure_ca(ca_dir, env)
     ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
     ca_key = _load_key(ca_key_path)
     key = ec.generate_private_key(ec.SECP256R1())

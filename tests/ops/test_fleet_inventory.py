@@ -50,13 +50,14 @@ def test_write_inventory_groups_and_host_vars(tmp_path: Path, fleet_state: Fleet
     data = _ansible_inventory(inventory)
 
     groups = {group: data[group]["hosts"] for group in model.GROUPS}  # type: ignore[index]
+    assert data["local_fleet"]["children"] == list(model.GROUPS)  # type: ignore[index]
     assert groups == {"lb": ["lb"], "app": ["app1", "app2"], "db": ["db"], "cache": ["cache"], "mon": ["mon"]}
     app1 = data["_meta"]["hostvars"]["app1"]  # type: ignore[index]
-    assert app1["slipway_private_address"] == "172.29.9.11"
+    assert app1["slipway_private_ip"] == "172.29.9.11"
     assert app1["ansible_port"] == fleet_state.hosts["app1"].ssh_port
     assert app1["slipway_in_container"] is True
     assert app1["slipway_registry"] == "172.29.9.5:5000"
-    assert app1["slipway_postgres_app_password"] == "p4ss"
+    assert app1["postgres_app_password"] == "p4ss"
     assert app1["slipway_public_url"] == "https://127.0.0.1:40443"
 
 
@@ -64,7 +65,7 @@ def test_write_inventory_keeps_secrets_private(tmp_path: Path, fleet_state: Flee
     paths = EnvPaths.for_env("unit", tmp_path)
     write_inventory(paths, fleet_state, {"app_secret_key": "k" * 64})
 
-    secrets_file = paths.inventory_dir / "group_vars" / "all" / "secrets.yml"
+    secrets_file = paths.inventory_dir / "group_vars" / "local_fleet" / "secrets.yml"
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     assert "k" * 64 not in (paths.inventory_dir / "hosts.yml").read_text()
 
