@@ -1,0 +1,1 @@
+"""Slipway's reference API: a video-analysis service (projects, videos, test sessions, detections)."""

@@ -1,0 +1,72 @@
+"""API keys: random, shown once, stored only as an HMAC with the environment's SECRET_KEY.
+
+Keys carry 256 bits of entropy, so a keyed fast hash is the right tool (a slow password hash would
+only add latency to every request). Verified keys are cached in-process for a few seconds so
+authentication costs no database round trip on the hot path; a revocation takes effect within
+that time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import ApiKey
+
+KEY_PREFIX = "sk_"
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str, secret_key: str) -> str:
+    return hmac.new(secret_key.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewKey:
+    id: int
+    key: str
+
+
+async def create_key(session: AsyncSession, name: str, secret_key: str) -> NewKey:
+    key = generate_key()
+    row = ApiKey(name=name, key_hash=hash_key(key, secret_key), prefix=key[:10])
+    session.add(row)
+    await session.commit()
+    return NewKey(id=row.id, key=key)
+
+
+async def revoke_key(session: AsyncSession, key_id: int) -> bool:
+    result = await session.execute(
+        update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=func.now())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class KeyVerifier:
+    def __init__(self, secret_key: str, cache_seconds: float) -> None:
+        self.secret_key = secret_key
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[int, float]] = {}
+
+    async def verify(self, session: AsyncSession, key: str) -> int | None:
+        """Return the key's id if it is valid and not revoked."""
+        digest = hash_key(key, self.secret_key)
+        cached = self._cache.get(digest)
+        now = time.monotonic()
+        if cached and cached[1] > now:
+            return cached[0]
+        key_id = await session.scalar(select(ApiKey.id).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)))
+        if key_id is not None:
+            if len(self._cache) > 10_000:  # bound memory against many distinct keys
+                self._cache.clear()
+            self._cache[digest] = (key_id, now + self.cache_seconds)
+        return key_id

@@ -1,0 +1,45 @@
+"""Shared dependencies of the route handlers, as Annotated aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ApiError
+from app.services import Services
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    async with services.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def require_api_key(
+    services: ServicesDep,
+    session: SessionDep,
+    x_api_key: Annotated[str | None, Header(description="An API key made with `python -m app create-key`")] = None,
+) -> int:
+    if not x_api_key:
+        raise ApiError(401, "missing API key: send it in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
+    key_id = await services.keys.verify(session, x_api_key)
+    if key_id is None:
+        raise ApiError(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
+    await services.limiter.check(key_id)
+    return key_id
+
+
+ApiKeyDep = Annotated[int, Depends(require_api_key)]

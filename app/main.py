@@ -1,0 +1,64 @@
+"""Builds the FastAPI application and wires its parts; no behaviour of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from app.errors import install_error_handlers
+from app.metrics import APP_INFO, REGISTRY, PoolCollector
+from app.middleware import RequestContextMiddleware
+from app.routers import health, projects, sessions, stats, videos
+from app.services import Services
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    services = Services.create(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pool = services.engine.pool
+        collector = PoolCollector(pool.checkedout, pool.size)  # type: ignore[attr-defined]
+        REGISTRY.register(collector)
+        APP_INFO.labels(settings.app_version).set(1)
+        try:
+            yield
+        finally:
+            REGISTRY.unregister(collector)
+            await services.close()
+
+    app = FastAPI(
+        title="Slipway reference API",
+        version=settings.app_version,
+        description="Video analysis: projects, videos, test sessions, detection events, dashboard stats.",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.app_env != "production" else None,
+        redoc_url=None,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for module in (health, projects, videos, sessions, stats):
+        app.include_router(module.router)
+
+    # Added innermost first: the request-context middleware wraps everything, so every
+    # response (errors from the other layers too) carries a request ID and is counted.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    if settings.trusted_hosts != ["*"]:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(RequestContextMiddleware, lifecycle=services.lifecycle)
+    return app

@@ -1,0 +1,51 @@
+"""Projects: the owners of videos."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from app.cache import stats_key
+from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.errors import ApiError
+from app.models import Project
+from app.pagination import MAX_LIMIT, json_page, parse_cursor
+from app.schemas import Page, ProjectCreate, ProjectOut
+
+router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
+
+
+@router.post("", status_code=201)
+async def create_project(body: ProjectCreate, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> ProjectOut:
+    """Create a project."""
+    project = Project(name=body.name, description=body.description)
+    session.add(project)
+    await session.commit()
+    await services.stats_cache.invalidate(stats_key(None))
+    return ProjectOut.model_validate(project)
+
+
+@router.get("", response_model=Page[ProjectOut])
+async def list_projects(
+    session: SessionDep,
+    _: ApiKeyDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> Response:
+    """List projects, newest first."""
+    after = parse_cursor(cursor)
+    rows = select(Project).order_by(Project.id.desc()).limit(limit)
+    if after is not None:
+        rows = rows.where(Project.id < after)
+    return await json_page(session, rows, limit, descending=True)
+
+
+@router.get("/{project_id}")
+async def get_project(project_id: int, session: SessionDep, _: ApiKeyDep) -> ProjectOut:
+    """One project."""
+    project = await session.get(Project, project_id)
+    if project is None:
+        raise ApiError(404, f"project {project_id} does not exist")
+    return ProjectOut.model_validate(project)

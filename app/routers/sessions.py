@@ -1,0 +1,127 @@
+"""Test sessions over a video, and their detection events: bulk ingest, pages, NDJSON stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import insert, select, text
+
+from app.cache import stats_key
+from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.errors import ApiError
+from app.models import DetectionEvent, TestSession, Video
+from app.pagination import MAX_LIMIT, json_page, parse_cursor
+from app.schemas import DetectionBatch, DetectionOut, DetectionsInserted, Page, SessionCreate, SessionOut
+from app.services import Services
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+
+STREAM_BATCH_ROWS = 1000  # rows fetched per round trip while streaming; bounds the API's memory
+
+
+@router.post("", status_code=201)
+async def create_session(body: SessionCreate, session: SessionDep, _: ApiKeyDep) -> SessionOut:
+    """Start a test session over a video."""
+    if await session.get(Video, body.video_id) is None:
+        raise ApiError(404, f"video {body.video_id} does not exist")
+    row = TestSession(video_id=body.video_id, name=body.name)
+    session.add(row)
+    await session.commit()
+    return SessionOut.model_validate(row)
+
+
+@router.get("", response_model=Page[SessionOut])
+async def list_sessions(
+    session: SessionDep,
+    _: ApiKeyDep,
+    video_id: int | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> Response:
+    """List test sessions, newest first."""
+    after = parse_cursor(cursor)
+    rows = select(TestSession).order_by(TestSession.id.desc()).limit(limit)
+    if video_id is not None:
+        rows = rows.where(TestSession.video_id == video_id)
+    if after is not None:
+        rows = rows.where(TestSession.id < after)
+    return await json_page(session, rows, limit, descending=True)
+
+
+async def _require_session(session: SessionDep, session_id: int) -> TestSession:
+    row = await session.get(TestSession, session_id)
+    if row is None:
+        raise ApiError(404, f"test session {session_id} does not exist")
+    return row
+
+
+@router.get("/{session_id}")
+async def get_session(session_id: int, session: SessionDep, _: ApiKeyDep) -> SessionOut:
+    """One test session."""
+    return SessionOut.model_validate(await _require_session(session, session_id))
+
+
+@router.post("/{session_id}/detections", status_code=201)
+async def ingest_detections(
+    session_id: int, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+) -> DetectionsInserted:
+    """Record up to 10,000 detection events in one request (all or none)."""
+    await _require_session(session, session_id)
+    rows = [{"session_id": session_id, **event.model_dump()} for event in body.events]
+    await session.execute(insert(DetectionEvent), rows)
+    await session.commit()
+    await services.stats_cache.invalidate(stats_key(None))
+    return DetectionsInserted(inserted=len(rows))
+
+
+@router.get("/{session_id}/detections", response_model=Page[DetectionOut])
+async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as arguments
+    session_id: int,
+    session: SessionDep,
+    _: ApiKeyDep,
+    label: str | None = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
+) -> Response:
+    """A page of a session's detection events in recording order (1,000 by default)."""
+    await _require_session(session, session_id)
+    after = parse_cursor(cursor)
+    rows = (
+        select(DetectionEvent).where(DetectionEvent.session_id == session_id).order_by(DetectionEvent.id).limit(limit)
+    )
+    if label is not None:
+        rows = rows.where(DetectionEvent.label == label)
+    if min_confidence is not None:
+        rows = rows.where(DetectionEvent.confidence >= min_confidence)
+    if after is not None:
+        rows = rows.where(DetectionEvent.id > after)
+    return await json_page(session, rows, limit, descending=False)
+
+
+@router.get(
+    "/{session_id}/detections/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+async def stream_detections(
+    session_id: int, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+) -> StreamingResponse:
+    """Every detection event of a session as NDJSON (one JSON object per line), streamed from a
+    server-side cursor so memory stays flat however many events there are."""
+    await _require_session(session, session_id)
+    await session.close()
+    return StreamingResponse(_ndjson(services, session_id), media_type="application/x-ndjson")
+
+
+async def _ndjson(services: Services, session_id: int) -> AsyncIterator[bytes]:
+    query = text("SELECT row_to_json(d)::text FROM detection_events d WHERE d.session_id = :session_id ORDER BY d.id")
+    async with services.engine.connect() as connection:
+        result = await connection.stream(
+            query.execution_options(yield_per=STREAM_BATCH_ROWS), {"session_id": session_id}
+        )
+        async for rows in result.partitions(STREAM_BATCH_ROWS):
+            yield ("\n".join(row[0] for row in rows) + "\n").encode()

@@ -1,0 +1,58 @@
+"""Dashboard statistics: one aggregate query, cached in Redis, invalidated by every write."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy import text
+
+from app.cache import stats_key
+from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.schemas import Stats
+
+router = APIRouter(prefix="/api/v1", tags=["stats"])
+
+# One round trip: videos aggregated with FILTER, sessions, detections and top labels as scalar
+# subqueries, the whole answer built as JSON by PostgreSQL.
+STATS_SQL = text("""
+WITH scoped_videos AS (
+    SELECT * FROM videos WHERE CAST(:project_id AS bigint) IS NULL OR project_id = :project_id
+), scoped_sessions AS (
+    SELECT s.id FROM test_sessions s JOIN scoped_videos v ON v.id = s.video_id
+)
+SELECT json_build_object(
+    'videos_total', (SELECT count(*) FROM scoped_videos),
+    'videos_by_status', json_build_object(
+        'uploaded', (SELECT count(*) FROM scoped_videos WHERE status = 'uploaded'),
+        'processing', (SELECT count(*) FROM scoped_videos WHERE status = 'processing'),
+        'ready', (SELECT count(*) FROM scoped_videos WHERE status = 'ready'),
+        'failed', (SELECT count(*) FROM scoped_videos WHERE status = 'failed')
+    ),
+    'total_duration_seconds', (SELECT coalesce(sum(duration_seconds), 0) FROM scoped_videos),
+    'total_bytes', (SELECT coalesce(sum(size_bytes), 0) FROM scoped_videos),
+    'sessions_total', (SELECT count(*) FROM scoped_sessions),
+    'detections_total', (
+        SELECT count(*) FROM detection_events d JOIN scoped_sessions s ON s.id = d.session_id
+    ),
+    'top_labels', (
+        SELECT coalesce(json_agg(json_build_object('label', label, 'count', n) ORDER BY n DESC, label), '[]')
+        FROM (
+            SELECT d.label, count(*) AS n
+            FROM detection_events d JOIN scoped_sessions s ON s.id = d.session_id
+            GROUP BY d.label ORDER BY n DESC, d.label LIMIT 5
+        ) top
+    )
+)::text
+""")
+
+
+@router.get("/stats", response_model=Stats)
+async def get_stats(
+    session: SessionDep, services: ServicesDep, _: ApiKeyDep, project_id: int | None = None
+) -> Response:
+    """Counts for the dashboard, for all projects or one."""
+    key = stats_key(project_id)
+    cached = await services.stats_cache.get(key)
+    if cached is None:
+        cached = str(await session.scalar(STATS_SQL, {"project_id": project_id})).encode()
+        await services.stats_cache.set(key, cached)
+    return Response(cached, media_type="application/json")

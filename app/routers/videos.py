@@ -1,0 +1,139 @@
+"""Videos: streaming upload, list, get, thumbnail, delete."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import delete, select
+
+from app.cache import stats_key
+from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.errors import ApiError
+from app.models import Project, Video, VideoStatus
+from app.pagination import MAX_LIMIT, json_page, parse_cursor
+from app.schemas import Page, VideoAccepted, VideoOut
+from app.uploads import receive_upload
+from app.video import VideoError, probe
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["videos"])
+
+
+@router.post(
+    "/projects/{project_id}/videos",
+    status_code=202,
+    responses={
+        413: {"description": "larger than MAX_UPLOAD_BYTES"},
+        415: {"description": "not multipart, or not a video OpenCV can open"},
+    },
+)
+async def upload_video(
+    project_id: int, request: Request, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+) -> VideoAccepted:
+    """Upload a video as multipart/form-data (part `file`). Answers 202 at once; a worker
+    extracts metadata and a thumbnail, and the video's status moves to `ready` or `failed`."""
+    if await session.get(Project, project_id) is None:
+        raise ApiError(404, f"project {project_id} does not exist")
+    await session.rollback()  # do not hold a connection while the body streams in
+
+    received = await receive_upload(request, services.spool_dir, services.settings.max_upload_bytes)
+    try:
+        try:
+            await anyio.to_thread.run_sync(probe, received.path)
+        except VideoError as exc:
+            raise ApiError(415, f"{received.filename}: {exc}", code="unsupported_video") from exc
+
+        video = Video(
+            project_id=project_id,
+            filename=received.filename,
+            content_type=received.content_type,
+            size_bytes=received.size,
+            storage_key="",
+            status=VideoStatus.uploaded,
+        )
+        session.add(video)
+        await session.flush()
+        video.storage_key = f"videos/{video.id}/original{_extension(received.filename)}"
+        await anyio.to_thread.run_sync(
+            services.storage.put_file, video.storage_key, received.path, received.content_type
+        )
+        await session.commit()
+    finally:
+        received.path.unlink(missing_ok=True)
+
+    # Both may fail with Redis down; the sweeper queues the video later and the cache expires.
+    await services.queue.push(video.id)
+    await services.stats_cache.invalidate(stats_key(None), stats_key(project_id))
+    log.info("video accepted", extra={"video_id": video.id, "size_bytes": received.size})
+    return VideoAccepted(id=video.id, status=VideoStatus.uploaded)
+
+
+def _extension(filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower()
+    return suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ""
+
+
+@router.get("/videos", response_model=Page[VideoOut])
+async def list_videos(
+    session: SessionDep,
+    _: ApiKeyDep,
+    project_id: int | None = None,
+    status: VideoStatus | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> Response:
+    """List videos, newest first, optionally of one project and/or in one status."""
+    after = parse_cursor(cursor)
+    columns = [getattr(Video, name) for name in VideoOut.model_fields]
+    rows = select(*columns).order_by(Video.id.desc()).limit(limit)
+    if project_id is not None:
+        rows = rows.where(Video.project_id == project_id)
+    if status is not None:
+        rows = rows.where(Video.status == status)
+    if after is not None:
+        rows = rows.where(Video.id < after)
+    return await json_page(session, rows, limit, descending=True)
+
+
+async def _get_video(session: SessionDep, video_id: int) -> Video:
+    video = await session.get(Video, video_id)
+    if video is None:
+        raise ApiError(404, f"video {video_id} does not exist")
+    return video
+
+
+@router.get("/videos/{video_id}")
+async def get_video(video_id: int, session: SessionDep, _: ApiKeyDep) -> VideoOut:
+    """One video with its processing status and, once ready, its metadata."""
+    return VideoOut.model_validate(await _get_video(session, video_id))
+
+
+@router.get(
+    "/videos/{video_id}/thumbnail",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"image/jpeg": {}}}, 409: {"description": "not processed yet"}},
+)
+async def get_thumbnail(video_id: int, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> Response:
+    """The video's JPEG thumbnail (320 px wide), once the video is ready."""
+    video = await _get_video(session, video_id)
+    if video.status != VideoStatus.ready or not video.thumbnail_key:
+        raise ApiError(409, f"video {video_id} has no thumbnail yet (status: {video.status.value})")
+    data = await anyio.to_thread.run_sync(services.storage.read_bytes, video.thumbnail_key)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.delete("/videos/{video_id}", status_code=204)
+async def delete_video(video_id: int, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> None:
+    """Delete a video, its thumbnail, its test sessions and their detections."""
+    video = await _get_video(session, video_id)
+    keys = [key for key in (video.storage_key, video.thumbnail_key) if key]
+    await session.execute(delete(Video).where(Video.id == video_id))
+    await session.commit()
+    for key in keys:  # after the commit: a failed delete leaves an orphan file, never a dangling row
+        await anyio.to_thread.run_sync(services.storage.delete, key)
+    await services.stats_cache.invalidate(stats_key(None), stats_key(video.project_id))

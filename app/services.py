@@ -1,0 +1,64 @@
+"""The long-lived clients one API process shares across requests, built once at startup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.apikeys import KeyVerifier
+from app.cache import ResponseCache
+from app.db import create_engine, create_sessionmaker
+from app.jobqueue import JobQueue
+from app.middleware import Lifecycle
+from app.ratelimit import RateLimiter
+from app.redis_client import Breaker, create_redis
+from app.settings import Settings
+from app.storage import FilesystemStorage, Storage, create_storage
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    breaker: Breaker
+    stats_cache: ResponseCache
+    limiter: RateLimiter
+    queue: JobQueue
+    storage: Storage
+    keys: KeyVerifier
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+
+    @classmethod
+    def create(cls, settings: Settings) -> Services:
+        engine = create_engine(settings)
+        redis = create_redis(settings)
+        breaker = Breaker()
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            redis=redis,
+            breaker=breaker,
+            stats_cache=ResponseCache(redis, breaker, "stats", settings.stats_cache_seconds),
+            limiter=RateLimiter(redis, breaker, settings.rate_limit_per_minute),
+            queue=JobQueue(redis, breaker),
+            storage=create_storage(settings),
+            keys=KeyVerifier(settings.secret_key.get_secret_value(), settings.api_key_cache_seconds),
+        )
+
+    @property
+    def spool_dir(self) -> Path:
+        # On the filesystem backend, spool on the storage volume itself so that accepting an
+        # upload is a rename, not a second copy of the whole file.
+        if isinstance(self.storage, FilesystemStorage):
+            return self.storage.root / ".incoming"
+        return self.settings.upload_tmp_path
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()

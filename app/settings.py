@@ -1,0 +1,70 @@
+"""The one settings class. Every environment variable the app reads is declared here."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "development-secret-key-do-not-use!!"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    app_env: Literal["development", "test", "production"] = "production"
+    app_version: str = "dev"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    database_url: SecretStr
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(5, ge=0)
+    db_connect_timeout_seconds: float = 2.0
+    db_statement_timeout_ms: int = 10_000
+    redis_url: SecretStr
+    redis_timeout_seconds: float = 0.25
+    secret_key: SecretStr = Field(min_length=32)
+
+    storage_backend: Literal["filesystem", "s3"] = "filesystem"
+    storage_path: Path = Path("/srv/videos")
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    upload_tmp_path: Path = Path("/tmp")  # noqa: S108 - a tmpfs the container declares
+    max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1024)
+
+    cors_origins: list[str] = []
+    trusted_hosts: list[str] = ["*"]
+    rate_limit_per_minute: int = Field(600, ge=1)
+    api_key_cache_seconds: float = 10.0
+    stats_cache_seconds: int = 30
+
+    # SIGTERM: readiness fails at once; keep serving for the drain delay so the balancer
+    # stops sending, then give in-flight requests the grace period before exiting.
+    shutdown_drain_seconds: float = 2.0
+    shutdown_grace_seconds: float = 20.0
+    keep_alive_seconds: int = 75  # longer than nginx's upstream keepalive_timeout (60 s)
+
+    worker_metrics_port: int = 9200
+    worker_concurrency: int = Field(1, ge=1)
+    job_timeout_seconds: int = 300
+    sweep_interval_seconds: float = 15.0
+    sweep_stuck_after_seconds: int = 60
+    max_job_attempts: int = 3
+    fault_injection: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.app_env == "production" and self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
+            raise ValueError("SECRET_KEY is a placeholder; generate one per environment")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("STORAGE_BACKEND=s3 needs S3_BUCKET")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()  # values come from the environment
