@@ -33,9 +33,7 @@ def _deb822_sources(text: str) -> list[AptSource]:
             continue
         for uri in fields.get("uris", "").split():
             sources.append(
-                AptSource(
-                    uri, tuple(fields.get("suites", "").split()), tuple(fields.get("components", "").split())
-                )
+                AptSource(uri, tuple(fields.get("suites", "").split()), tuple(fields.get("components", "").split()))
             )
     return sources
 

@@ -61,7 +61,5 @@ def names(kind: str, label_filter: str) -> list[str]:
     """Names of containers, networks or volumes carrying a label (`key=value`)."""
     fmt = "{{.Names}}" if kind == "container" else "{{.Name}}"
     extra = ["-a"] if kind == "container" else []
-    out = docker(
-        kind, "ls", *extra, "--filter", f"label={label_filter}", "--format", fmt, step=f"list {kind}s"
-    )
+    out = docker(kind, "ls", *extra, "--filter", f"label={label_filter}", "--format", fmt, step=f"list {kind}s")
     return [line for line in out.stdout.splitlines() if line]

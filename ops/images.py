@@ -239,9 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{ensure_host_image()}: built ({time.monotonic() - started:.0f}s)")
         if args.which in ("app", "all"):
             started = time.monotonic()
-            image = build_app_image(
-                use_wheelhouse=not args.from_pypi and not os.environ.get("SLIPWAY_FROM_PYPI")
-            )
+            image = build_app_image(use_wheelhouse=not args.from_pypi and not os.environ.get("SLIPWAY_FROM_PYPI"))
             print(f"{image.tag}: built ({time.monotonic() - started:.0f}s)")
     except OpsError as error:
         print(error.render(), file=sys.stderr)

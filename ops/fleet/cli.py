@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ops.errors import OpsError
 from ops.fleet import lifecycle, model
-from ops.fleet.state import EnvPaths
+from ops.fleet.ssh import ssh_command, ssh_login
+from ops.fleet.state import EnvPaths, FleetState
 
 
 def _progress(message: str) -> None:
@@ -29,15 +31,24 @@ def _print_status(env: str) -> int:
     return 0 if all(row.state.startswith("running") for row in rows) else 1
 
 
+def _ssh(env: str, host: str, command: list[str]) -> int:
+    paths = EnvPaths.for_env(env)
+    state = FleetState.load(paths)
+    if state is None or host not in state.hosts:
+        known = ", ".join(sorted(state.hosts)) if state else "none (the fleet is not up)"
+        print(f"error: no host {host!r} in environment {env}; hosts: {known}", file=sys.stderr)
+        return 1
+    argv = ssh_command(paths, state, host, command) if command else [*ssh_login(paths, state, host), "-t"]
+    os.execvp(argv[0], argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ops.fleet", description="The local fleet of Debian hosts."
-    )
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser = argparse.ArgumentParser(prog="python -m ops.fleet", description="The local fleet of Debian hosts.")
+    parser.add_argument("command", choices=["up", "down", "status", "ssh"])
     parser.add_argument("--env", required=True, help="environment name, e.g. local, e2e")
-    parser.add_argument(
-        "--purge", action="store_true", help="down: also delete .slipway/<env>/ (keys, secrets)"
-    )
+    parser.add_argument("host", nargs="?", default="", help="ssh: the host to log in to (lb, app1, ...)")
+    parser.add_argument("remote", nargs=argparse.REMAINDER, help="ssh: a command to run as root instead of a shell")
+    parser.add_argument("--purge", action="store_true", help="down: also delete .slipway/<env>/ (keys, secrets)")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -47,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             lifecycle.down(args.env, purge_state=args.purge, progress=_progress)
             print(f"fleet {args.env}: removed")
             return 0
+        if args.command == "ssh":
+            return _ssh(args.env, args.host, args.remote)
         return _print_status(args.env)
     except OpsError as error:
         print(error.render(), file=sys.stderr)

@@ -102,9 +102,7 @@ def install_authorized_key(name: str, host: HostState, public_key: str) -> None:
     current = _exec(host.container, "cat", path)
     if current.returncode == 0 and public_key.strip() in current.stdout:
         return
-    script = (
-        f"umask 077 && cat > {path} && chown {model.SSH_USER}:{model.SSH_USER} {path} && chmod 0600 {path}"
-    )
+    script = f"umask 077 && cat > {path} && chown {model.SSH_USER}:{model.SSH_USER} {path} && chmod 0600 {path}"
     result = _exec(host.container, "sh", "-c", script, input_text=public_key.strip() + "\n")
     if result.returncode != 0:
         raise OpsError(
