@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
+import subprocess
 import sys
 
 from ops.errors import OpsError
@@ -39,17 +39,27 @@ def _ssh(env: str, host: str, command: list[str]) -> int:
         print(f"error: no host {host!r} in environment {env}; hosts: {known}", file=sys.stderr)
         return 1
     argv = ssh_command(paths, state, host, command) if command else [*ssh_login(paths, state, host), "-t"]
-    os.execvp(argv[0], argv)
+    return subprocess.run(argv, check=False).returncode
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ops.fleet", description="The local fleet of Debian hosts.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    env_help = "environment name, e.g. local, e2e"
+    commands.add_parser("up", help="create or complete the fleet").add_argument("--env", required=True, help=env_help)
+    down = commands.add_parser("down", help="remove containers, volumes and network")
+    down.add_argument("--env", required=True, help=env_help)
+    down.add_argument("--purge", action="store_true", help="also delete .slipway/<env>/ (keys, secrets, CA)")
+    commands.add_parser("status", help="hosts and ports").add_argument("--env", required=True, help=env_help)
+    ssh = commands.add_parser("ssh", help="log in to a host, or run a command there as root")
+    ssh.add_argument("--env", required=True, help=env_help)
+    ssh.add_argument("host", help="lb, app1, app2, db, cache or mon")
+    ssh.add_argument("remote", nargs=argparse.REMAINDER, help="a command to run as root instead of a shell")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.fleet", description="The local fleet of Debian hosts.")
-    parser.add_argument("command", choices=["up", "down", "status", "ssh"])
-    parser.add_argument("--env", required=True, help="environment name, e.g. local, e2e")
-    parser.add_argument("host", nargs="?", default="", help="ssh: the host to log in to (lb, app1, ...)")
-    parser.add_argument("remote", nargs=argparse.REMAINDER, help="ssh: a command to run as root instead of a shell")
-    parser.add_argument("--purge", action="store_true", help="down: also delete .slipway/<env>/ (keys, secrets)")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         if args.command == "up":
             lifecycle.up(args.env, progress=_progress)
