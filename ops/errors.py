@@ -16,7 +16,7 @@ class OpsError(Exception):
 
     def render(self) -> str:
         """The error as lines for a terminal: the failure, its context, then the fix."""
-        where = " ".join(part for part in (f"host {self.host}" if self.host else "", self.step) if part)
+        where = ", ".join(part for part in (f"host {self.host}" if self.host else "", self.step) if part)
         lines = [f"error: {self.message}" + (f" ({where})" if where else "")]
         if self.detail:
             lines += ["  " + line for line in self.detail.splitlines()]

@@ -9,7 +9,7 @@ def test_render_names_host_step_and_fix() -> None:
     error = OpsError("sshd did not start", host="db", step="boot the host", detail="a\nb", fix="run up again")
 
     assert error.render().splitlines() == [
-        "error: sshd did not start (host db boot the host)",
+        "error: sshd did not start (host db, boot the host)",
         "  a",
         "  b",
         "what to do: run up again",
