@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ops import images
@@ -16,7 +17,7 @@ from ops.deploy.progress import Steps, say
 from ops.docker_engine import ensure_engine
 from ops.fleet import lifecycle, model, registry
 from ops.fleet.state import EnvPaths, FleetState
-from ops.playbook import run_playbook
+from ops.playbook import PlaybookRun, run_playbook
 from ops.smoke import smoke_env
 
 DEFAULT_ENV = "local"
@@ -53,7 +54,20 @@ def _deployed_file(paths: EnvPaths) -> Path:
     return paths.root / "deployed.json"
 
 
-def deploy(env: str, *, smoke: bool = True) -> None:
+@dataclass(frozen=True)
+class Deployment:
+    state: FleetState
+    image: images.AppImage
+    pull_name: str
+    site: PlaybookRun
+
+
+def site_extra_vars(pull_name: str, *, force_image: bool) -> dict[str, object]:
+    """What site.yml needs from a deploy: the image to run, and whether it replaces the running one."""
+    return {"slipway_app_image": pull_name, "app_image_force": force_image}
+
+
+def deploy(env: str, *, smoke: bool = True) -> Deployment:
     """Run every step; an OpsError from any of them names host, step and fix."""
     model.check_env_name(env)
     steps = Steps(total=6 if smoke else 5)
@@ -72,7 +86,7 @@ def deploy(env: str, *, smoke: bool = True) -> None:
     paths = EnvPaths.for_env(env)
     previous = json.loads(_deployed_file(paths).read_text()) if _deployed_file(paths).exists() else {}
     with steps.step("site.yml: harden, provision, migrate and start the API (Ansible)"):
-        extra = {"slipway_app_image": pull_name, "app_image_force": previous.get("image") != pull_name}
+        extra = site_extra_vars(pull_name, force_image=previous.get("image") != pull_name)
         played = run_playbook(env, "site.yml", extra_vars=extra, progress=say)
         changed = sum(played.changed.values())
         say(f"   {len(played.recap)} hosts, {changed} changes, log {played.log}")
@@ -82,6 +96,7 @@ def deploy(env: str, *, smoke: bool = True) -> None:
             result = smoke_env(env, progress=say)
             say(f"   video {result.video_id} processed in {result.processing_seconds:.1f}s")
     _summary(state, app_image, steps)
+    return Deployment(state, app_image, pull_name, played)
 
 
 def _summary(state: FleetState, app_image: images.AppImage, steps: Steps) -> None:
