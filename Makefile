@@ -47,14 +47,19 @@ test-fast: system-packages $(INSTALLED) ## Everything but the end-to-end fleet t
 lint: system-packages $(INSTALLED) ## ruff, mypy, shellcheck, yamllint, ansible-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app ops infra dashboards
-	shellcheck deploy.sh ops/*.sh .ci/run
+	$(BIN)/mypy app ops dashboards $(wildcard infra/*.py)
+	$(BIN)/python -m dashboards check
+	shellcheck $(wildcard deploy.sh) ops/*.sh .ci/run
 	$(BIN)/yamllint -s .
 	@if [ -f playbooks/site.yml ]; then cd playbooks && ../$(BIN)/ansible-lint; fi
 
 .PHONY: bench
 bench: system-packages $(INSTALLED) ## Benchmarks: API throughput and latency, memory, worker throughput
 	$(BIN)/python -m ops.bench
+
+.PHONY: dashboards
+dashboards: $(INSTALLED) ## Regenerate alert rules and Grafana dashboards (dashboards/)
+	$(BIN)/python -m dashboards generate
 
 .PHONY: compliance
 compliance: system-packages $(INSTALLED) ## Hardening compliance report for ENV (default: local)

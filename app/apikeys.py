@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import ApiKey
 
@@ -57,14 +57,17 @@ class KeyVerifier:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[int, float]] = {}
 
-    async def verify(self, session: AsyncSession, key: str) -> int | None:
-        """Return the key's id if it is valid and not revoked."""
+    async def verify(self, sessionmaker: async_sessionmaker[AsyncSession], key: str) -> int | None:
+        """Return the key's id if it is valid and not revoked (a database read only on a cache miss)."""
         digest = hash_key(key, self.secret_key)
         cached = self._cache.get(digest)
         now = time.monotonic()
         if cached and cached[1] > now:
             return cached[0]
-        key_id = await session.scalar(select(ApiKey.id).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)))
+        async with sessionmaker() as session:
+            key_id = await session.scalar(
+                select(ApiKey.id).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+            )
         if key_id is not None:
             if len(self._cache) > 10_000:  # bound memory against many distinct keys
                 self._cache.clear()

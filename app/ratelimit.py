@@ -11,6 +11,11 @@ from app.metrics import RATE_LIMITED
 from app.redis_client import Breaker
 
 WINDOW_SECONDS = 60
+COUNT_SCRIPT = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return hits
+"""
 
 
 class RateLimiter:
@@ -18,6 +23,8 @@ class RateLimiter:
         self.redis = redis
         self.breaker = breaker
         self.limit = limit_per_minute
+        # One round trip per request: increment, and set the expiry only on the window's first hit.
+        self._count = redis.register_script(COUNT_SCRIPT)
 
     async def check(self, key_id: int) -> None:
         """Count one request for `key_id`; raise 429 with Retry-After once over the limit."""
@@ -26,11 +33,7 @@ class RateLimiter:
         counter = f"ratelimit:{key_id}:{window}"
 
         async def count() -> int:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.incr(counter)
-            pipe.expire(counter, WINDOW_SECONDS + 1)
-            hits, _ = await pipe.execute()
-            return int(hits)
+            return int(await self._count(keys=[counter], args=[WINDOW_SECONDS + 1]))
 
         # Fails open: with Redis down, no request is refused for want of a counter.
         hits = await self.breaker.call(count, 0, "rate limiting")

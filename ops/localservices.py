@@ -82,7 +82,17 @@ class Postgres:
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
         subprocess.run(
             _as_service_user(
-                [str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-o", options, "-w", "-l", str(self.root / "log"), "start"]
+                [
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-o",
+                    options,
+                    "-w",
+                    "-l",
+                    str(self.root / "log"),
+                    "start",
+                ]
             ),
             check=True,
             capture_output=True,
@@ -123,18 +133,19 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--bind", "127.0.0.1",
-                "--port", str(self.port),
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.root),
-                "--logfile", str(self.root / "log"),
-            ],  # fmt: skip
-        )
+        self.process = subprocess.Popen(["redis-server", *self._arguments()])
         wait_for_port(self.port)
+
+    def _arguments(self) -> list[str]:
+        options = {
+            "bind": "127.0.0.1",
+            "port": str(self.port),
+            "save": "",
+            "appendonly": "no",
+            "dir": str(self.root),
+            "logfile": str(self.root / "log"),
+        }
+        return [item for name, value in options.items() for item in (f"--{name}", value)]
 
     def stop(self) -> None:
         if self.process is not None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import lru_cache
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from app.cache import stats_key
 from app.deps import ApiKeyDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project
-from app.pagination import MAX_LIMIT, json_page, parse_cursor
+from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
 from app.schemas import Page, ProjectCreate, ProjectOut
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
@@ -36,10 +37,15 @@ async def list_projects(
 ) -> Response:
     """List projects, newest first."""
     after = parse_cursor(cursor)
-    rows = select(Project).order_by(Project.id.desc()).limit(limit)
-    if after is not None:
-        rows = rows.where(Project.id < after)
-    return await json_page(session, rows, limit, descending=True)
+    return await json_page(session, _projects_page(after is not None), {"after": after}, limit)
+
+
+@lru_cache
+def _projects_page(after: bool) -> Select[Any]:
+    rows = select(Project).order_by(Project.id.desc()).limit(bindparam("limit"))
+    if after:
+        rows = rows.where(Project.id < bindparam("after"))
+    return page_statement(rows, descending=True)
 
 
 @router.get("/{project_id}")

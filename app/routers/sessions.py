@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from functools import lru_cache
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import insert, select, text
+from sqlalchemy import Select, bindparam, insert, select, text
 
 from app.cache import stats_key
 from app.deps import ApiKeyDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import DetectionEvent, TestSession, Video
-from app.pagination import MAX_LIMIT, json_page, parse_cursor
+from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
 from app.schemas import DetectionBatch, DetectionOut, DetectionsInserted, Page, SessionCreate, SessionOut
 from app.services import Services
 
@@ -23,13 +24,15 @@ STREAM_BATCH_ROWS = 1000  # rows fetched per round trip while streaming; bounds 
 
 
 @router.post("", status_code=201)
-async def create_session(body: SessionCreate, session: SessionDep, _: ApiKeyDep) -> SessionOut:
+async def create_session(body: SessionCreate, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> SessionOut:
     """Start a test session over a video."""
-    if await session.get(Video, body.video_id) is None:
+    video = await session.get(Video, body.video_id)
+    if video is None:
         raise ApiError(404, f"video {body.video_id} does not exist")
     row = TestSession(video_id=body.video_id, name=body.name)
     session.add(row)
     await session.commit()
+    await services.stats_cache.invalidate(stats_key(None), stats_key(video.project_id))
     return SessionOut.model_validate(row)
 
 
@@ -43,12 +46,18 @@ async def list_sessions(
 ) -> Response:
     """List test sessions, newest first."""
     after = parse_cursor(cursor)
-    rows = select(TestSession).order_by(TestSession.id.desc()).limit(limit)
-    if video_id is not None:
-        rows = rows.where(TestSession.video_id == video_id)
-    if after is not None:
-        rows = rows.where(TestSession.id < after)
-    return await json_page(session, rows, limit, descending=True)
+    statement = _sessions_page(video_id is not None, after is not None)
+    return await json_page(session, statement, {"video_id": video_id, "after": after}, limit)
+
+
+@lru_cache
+def _sessions_page(by_video: bool, after: bool) -> Select[Any]:
+    rows = select(TestSession).order_by(TestSession.id.desc()).limit(bindparam("limit"))
+    if by_video:
+        rows = rows.where(TestSession.video_id == bindparam("video_id"))
+    if after:
+        rows = rows.where(TestSession.id < bindparam("after"))
+    return page_statement(rows, descending=True)
 
 
 async def _require_session(session: SessionDep, session_id: int) -> TestSession:
@@ -69,11 +78,12 @@ async def ingest_detections(
     session_id: int, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
 ) -> DetectionsInserted:
     """Record up to 10,000 detection events in one request (all or none)."""
-    await _require_session(session, session_id)
+    test_session = await _require_session(session, session_id)
+    project_id = await session.scalar(select(Video.project_id).where(Video.id == test_session.video_id))
     rows = [{"session_id": session_id, **event.model_dump()} for event in body.events]
     await session.execute(insert(DetectionEvent), rows)
     await session.commit()
-    await services.stats_cache.invalidate(stats_key(None))
+    await services.stats_cache.invalidate(stats_key(None), stats_key(project_id))
     return DetectionsInserted(inserted=len(rows))
 
 
@@ -90,16 +100,26 @@ async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as
     """A page of a session's detection events in recording order (1,000 by default)."""
     await _require_session(session, session_id)
     after = parse_cursor(cursor)
+    statement = _detections_page(label is not None, min_confidence is not None, after is not None)
+    params = {"session_id": session_id, "label": label, "min_confidence": min_confidence, "after": after}
+    return await json_page(session, statement, params, limit)
+
+
+@lru_cache
+def _detections_page(by_label: bool, by_confidence: bool, after: bool) -> Select[Any]:
     rows = (
-        select(DetectionEvent).where(DetectionEvent.session_id == session_id).order_by(DetectionEvent.id).limit(limit)
+        select(DetectionEvent)
+        .where(DetectionEvent.session_id == bindparam("session_id"))
+        .order_by(DetectionEvent.id)
+        .limit(bindparam("limit"))
     )
-    if label is not None:
-        rows = rows.where(DetectionEvent.label == label)
-    if min_confidence is not None:
-        rows = rows.where(DetectionEvent.confidence >= min_confidence)
-    if after is not None:
-        rows = rows.where(DetectionEvent.id > after)
-    return await json_page(session, rows, limit, descending=False)
+    if by_label:
+        rows = rows.where(DetectionEvent.label == bindparam("label"))
+    if by_confidence:
+        rows = rows.where(DetectionEvent.confidence >= bindparam("min_confidence"))
+    if after:
+        rows = rows.where(DetectionEvent.id > bindparam("after"))
+    return page_statement(rows, descending=False)
 
 
 @router.get(

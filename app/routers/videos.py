@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import PurePath
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 
 from app.cache import stats_key
 from app.deps import ApiKeyDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project, Video, VideoStatus
-from app.pagination import MAX_LIMIT, json_page, parse_cursor
+from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
 from app.schemas import Page, VideoAccepted, VideoOut
 from app.uploads import receive_upload
 from app.video import VideoError, probe
@@ -89,15 +90,21 @@ async def list_videos(
 ) -> Response:
     """List videos, newest first, optionally of one project and/or in one status."""
     after = parse_cursor(cursor)
+    statement = _videos_page(project_id is not None, status is not None, after is not None)
+    return await json_page(session, statement, {"project_id": project_id, "status": status, "after": after}, limit)
+
+
+@lru_cache
+def _videos_page(by_project: bool, by_status: bool, after: bool) -> Select[Any]:
     columns = [getattr(Video, name) for name in VideoOut.model_fields]
-    rows = select(*columns).order_by(Video.id.desc()).limit(limit)
-    if project_id is not None:
-        rows = rows.where(Video.project_id == project_id)
-    if status is not None:
-        rows = rows.where(Video.status == status)
-    if after is not None:
-        rows = rows.where(Video.id < after)
-    return await json_page(session, rows, limit, descending=True)
+    rows = select(*columns).order_by(Video.id.desc()).limit(bindparam("limit"))
+    if by_project:
+        rows = rows.where(Video.project_id == bindparam("project_id"))
+    if by_status:
+        rows = rows.where(Video.status == bindparam("status"))
+    if after:
+        rows = rows.where(Video.id < bindparam("after"))
+    return page_statement(rows, descending=True)
 
 
 async def _get_video(session: SessionDep, video_id: int) -> Video:

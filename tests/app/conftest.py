@@ -127,4 +127,4 @@ async def worker(settings: Settings) -> AsyncIterator[Worker]:
 def video_file(tmp_path: Path) -> Iterator[Path]:
     from tests.app.videos import make_video  # noqa: PLC0415
 
-    yield make_video(tmp_path / "clip.mp4")
+    return make_video(tmp_path / "clip.mp4")

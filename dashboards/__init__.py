@@ -1,0 +1,1 @@
+"""Slipway observability as code: SLO rules, infrastructure alerts, Grafana dashboards, Alertmanager."""

@@ -1,0 +1,1 @@
+"""Infrastructure alerts, one module per component of the fleet."""

@@ -1,0 +1,1 @@
+"""`make bench`: the API's throughput, latency and memory, and the worker's throughput."""

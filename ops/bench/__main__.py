@@ -1,0 +1,193 @@
+"""`make bench` (API part): start throwaway PostgreSQL and Redis, seed, serve, load, print figures.
+
+Every throughput figure is also printed as a ratio to a bare ASGI app measured in the same run
+under the same uvicorn settings, because the machine is shared and absolute numbers drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+import httpx
+
+from app.migrate import upgrade
+from app.settings import Settings
+from ops.appenv import settings_environment
+from ops.bench.load import LoadResult, hey
+from ops.bench.memory import MemoryResult, peak_rss
+from ops.bench.seed import BENCH_SESSION_ID, DETECTIONS, seed
+from ops.bench.videos import big_video, clips
+from ops.bench.worker import worker_throughput
+from ops.localservices import free_port, running_services, wait_for_port
+
+BUILD = Path("build/bench")
+SECRET = "bench-secret-key-0123456789abcdef-0123456789"  # noqa: S105 - a throwaway bench database
+UVICORN_FLAGS = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--timeout-keep-alive", "75"]
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=30)
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def create_key(settings: Settings) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "create-key", "--name", "bench"],
+        env=settings_environment(settings),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.split("key: ")[1].strip()
+
+
+def upload(base: str, key: str, path: Path) -> int:
+    with path.open("rb") as handle, httpx.Client(base_url=base, timeout=300) as http:
+        project = http.post("/api/v1/projects", json={"name": "bench upload"}, headers={"X-API-Key": key}).json()
+        response = http.post(
+            f"/api/v1/projects/{project['id']}/videos",
+            files={"file": (path.name, handle, "video/x-msvideo")},
+            headers={"X-API-Key": key},
+        )
+    response.raise_for_status()
+    return response.status_code
+
+
+def stream_detections(base: str, key: str) -> int:
+    lines = 0
+    with (
+        httpx.Client(base_url=base, timeout=300) as http,
+        http.stream(
+            "GET", f"/api/v1/sessions/{BENCH_SESSION_ID}/detections/stream", headers={"X-API-Key": key}
+        ) as response,
+    ):
+        for chunk in response.iter_bytes():
+            lines += chunk.count(b"\n")
+    if lines != DETECTIONS:
+        raise RuntimeError(f"the stream returned {lines} events, expected {DETECTIONS}")
+    return lines
+
+
+def print_load(results: list[LoadResult], baseline: LoadResult) -> None:
+    print(
+        f"\n{'endpoint':<36}{'req/s':>8}{'x bare':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        f"{'non-2xx':>8}{'CPU us/req':>11}{'x bare':>8}"
+    )
+    for row in [baseline, *results]:
+        ratio = row.requests_per_second / baseline.requests_per_second
+        cpu_ratio = baseline.server_cpu_us / row.server_cpu_us if row.server_cpu_us else float("nan")
+        print(
+            f"{row.name:<36}{row.requests_per_second:>8.0f}{ratio:>8.2f}{row.p50_ms:>8.1f}{row.p95_ms:>8.1f}"
+            f"{row.p99_ms:>8.1f}{row.non_2xx:>8}{row.server_cpu_us:>11.0f}{cpu_ratio:>8.2f}"
+        )
+
+
+def print_memory(results: list[MemoryResult]) -> None:
+    print(f"\n{'API memory':<34}{'RSS before MB':>14}{'peak MB':>9}{'growth MB':>11}")
+    for row in results:
+        print(f"{row.name:<34}{row.before_mb:>14.1f}{row.peak_mb:>9.1f}{row.growth_mb:>11.1f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.bench")
+    parser.add_argument("--seconds", type=int, default=10, help="load duration per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if not shutil.which("hey"):
+        print("hey is missing: run `make system-packages`", file=sys.stderr)
+        return 2
+    BUILD.mkdir(parents=True, exist_ok=True)
+
+    with running_services() as (postgres, redis):
+        storage = BUILD / "storage"
+        shutil.rmtree(storage, ignore_errors=True)
+        settings = Settings(
+            app_env="production",
+            database_url=postgres.url,
+            redis_url=redis.url,
+            secret_key=SECRET,
+            storage_path=storage.resolve(),
+            upload_tmp_path=(BUILD / "tmp").resolve(),
+            max_upload_bytes=300 * 1024 * 1024,
+            rate_limit_per_minute=10_000_000,
+            stats_cache_seconds=3600,
+            log_level="WARNING",
+        )
+        upgrade(settings)
+        print("seeding 10,000 videos and 200,000 detections ...", flush=True)
+        seed(postgres)
+        key = create_key(settings)
+        headers = {"X-API-Key": key}
+
+        bare_port, api_port = free_port(), free_port()
+        env = settings_environment(settings)
+        bare_cmd = [sys.executable, "-m", "uvicorn", "ops.bench.bare:app", "--port", str(bare_port), *UVICORN_FLAGS]
+        load = {"seconds": args.seconds, "connections": args.connections}
+        with process(bare_cmd, env, bare_port) as bare:
+            baseline = hey(
+                "bare ASGI app {}", f"http://127.0.0.1:{bare_port}/", server_pid=bare.pid, headers={}, **load
+            )
+
+        api_cmd = [sys.executable, "-m", "app", "serve"]
+        with process(api_cmd, env | {"PORT": str(api_port)}, api_port) as api:
+            base = f"http://127.0.0.1:{api_port}"
+            httpx.get(f"{base}/api/v1/stats", headers=headers).raise_for_status()  # the cache now holds it
+            endpoints = {
+                "GET /health/live": "/health/live",
+                "GET /api/v1/stats (cache hit)": "/api/v1/stats",
+                "GET /api/v1/videos (page of 50)": "/api/v1/videos?limit=50",
+                "GET /api/v1/videos?project_id (50)": "/api/v1/videos?project_id=7&limit=50",
+                "GET /api/v1/videos/{id}": "/api/v1/videos/5000",
+                "GET detections (page of 1,000)": f"/api/v1/sessions/{BENCH_SESSION_ID}/detections",
+            }
+            results = [
+                hey(name, base + path, server_pid=api.pid, headers=headers, **load) for name, path in endpoints.items()
+            ]
+            print_load(results, baseline)
+
+            video = big_video(BUILD / "upload-200mb.avi")
+            memory = [
+                peak_rss("upload of a 200 MB video", api.pid, lambda: upload(base, key, video)),
+                peak_rss("NDJSON stream, 200,000 events", api.pid, lambda: stream_detections(base, key)),
+            ]
+
+        print_memory(memory)
+        throughput = asyncio.run(worker_throughput(settings, clips(BUILD / "clips")))
+        print(
+            f"\nworker: {throughput.clips} clips of 720p x 10 s in {throughput.seconds:.2f} s = "
+            f"{throughput.clips_per_second:.2f} clips/s (one worker, one job at a time)"
+        )
+
+    report = {
+        "baseline": asdict(baseline),
+        "endpoints": [asdict(row) for row in results],
+        "memory": [asdict(row) | {"growth_mb": row.growth_mb} for row in memory],
+        "worker": asdict(throughput),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (BUILD / "results.json").write_text(json.dumps(report, indent=2))
+    print(f"\nfigures written to {BUILD / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
