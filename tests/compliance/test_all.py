@@ -1138,3 +1138,17 @@ def test_no_wireless_interfaces(target: Target) -> None:
 @control("ALL-74")
 def test_bluetooth_absent_or_masked(host: Any) -> None:
     assert not host.package("bluez").is_installed or host.service("bluetooth").is_masked
+
+
+# --- Node exporter everywhere (MON-10, the per-host half) -------------------------------------
+
+
+@control("MON-10")
+def test_node_exporter_running(host: Any) -> None:
+    service = host.service("prometheus-node-exporter")
+    assert service.is_enabled and service.is_running
+
+
+@control("MON-10")
+def test_node_exporter_bound_to_private_address(target: Target) -> None:
+    assert {a for _, a, p in target.listeners if p == 9100} == {target.private_ip}

@@ -1,0 +1,108 @@
+"""Run the compliance suite (tests/compliance/) through an Ansible inventory and write the JUnit
+XML and the Markdown report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ops.compliance import report
+from ops.compliance.results import CheckResult, ControlResult, Outcome, ResultsError, by_control, read_junit
+from ops.errors import OpsError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SUITE = REPO_ROOT / "tests" / "compliance"
+NOT_IMPLEMENTED = SUITE / "data" / "not_implemented.yml"
+
+
+@dataclass(frozen=True)
+class ComplianceRun:
+    junit: Path
+    report: Path
+    grouped: dict[str, dict[str, ControlResult]]
+    loose_failures: list[CheckResult]
+
+    def outcome(self, host: str, control: str) -> Outcome | None:
+        result = self.grouped.get(host, {}).get(control)
+        return None if result is None else result.outcome
+
+    @property
+    def failures(self) -> list[ControlResult]:
+        return [r for controls in self.grouped.values() for r in controls.values() if r.outcome is Outcome.FAIL]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.loose_failures
+
+
+def not_implemented() -> dict[str, str]:
+    data = yaml.safe_load(NOT_IMPLEMENTED.read_text(encoding="utf-8")) or {}
+    return {str(k): " ".join(str(v).split()) for k, v in data.items()}
+
+
+def _pytest_command(
+    inventory: Path, junit: Path, *, platform: str | None, hosts: list[str], controls: list[str]
+) -> list[str]:
+    command = [
+        sys.executable, "-m", "pytest", str(SUITE),
+        "--compliance-inventory", str(inventory),
+        f"--junitxml={junit}",
+        "-o", "junit_family=xunit1",
+        "-p", "no:cacheprovider",
+        "-q", "--no-header", "-rN", "--tb=line",
+    ]  # fmt: skip
+    if platform:
+        command += ["--compliance-platform", platform]
+    if hosts:
+        command += ["--compliance-hosts", ",".join(hosts)]
+    if controls:
+        command += ["-k", " or ".join(controls)]
+    return command
+
+
+def run_compliance(
+    inventory: Path,
+    out_dir: Path,
+    *,
+    title: str,
+    platform: str | None = None,
+    hosts: tuple[str, ...] = (),
+    controls: tuple[str, ...] = (),
+    echo: bool = True,
+) -> ComplianceRun:
+    """Run the suite against every host of the inventory (or the named hosts and controls)."""
+    if not inventory.is_file():
+        raise OpsError(f"no inventory at {inventory}", fix="bring the fleet up (python -m ops.fleet up --env NAME) or pass --inventory PATH")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    junit = out_dir / "junit.xml"
+    junit.unlink(missing_ok=True)
+    log = out_dir / "pytest.log"
+    command = _pytest_command(inventory, junit, platform=platform, hosts=list(hosts), controls=list(controls))
+    with log.open("w", encoding="utf-8") as stream:
+        completed = subprocess.run(command, cwd=REPO_ROOT, stdout=stream, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+    if echo:
+        tail = log.read_text(encoding="utf-8").splitlines()[-3:]
+        print("\n".join(tail), flush=True)
+    # pytest: 0 all passed, 1 some failed, 5 nothing collected; anything else is a broken run.
+    if completed.returncode not in (0, 1, 5):
+        raise OpsError(
+            f"the compliance suite did not run (pytest exit {completed.returncode})",
+            fix=f"read {log}: the inventory must reach every host over SSH with sudo",
+            detail="\n".join(log.read_text(encoding="utf-8").splitlines()[-15:]),
+        )
+    try:
+        results = read_junit(junit)
+    except ResultsError as error:
+        raise OpsError(str(error), fix=f"read {log}") from error
+    grouped = by_control([r for r in results if r.host != "?"])
+    loose = [r for r in results if r.host == "?"]
+    report_path = out_dir / "report.md"
+    report_path.write_text(
+        report.render(title=title, grouped=grouped, not_implemented=not_implemented(), loose_failures=loose),
+        encoding="utf-8",
+    )
+    return ComplianceRun(junit=junit, report=report_path, grouped=grouped, loose_failures=loose)
