@@ -35,7 +35,7 @@ ensure_prerequisites() {
   if ! command -v make >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     [ "$(id -u)" -eq 0 ] || fail "make and python3-venv are missing" "run: sudo apt-get install -y make python3-venv"
     echo "installing make and python3-venv"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make python3-venv >"$log" 2>&1 \
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make python3-venv; } >"$log" 2>&1 \
       || fail "apt-get could not install make and python3-venv (see $log)" "fix apt (apt-get update), then run again"
   fi
   # Debian packages of ops/packages/*.txt and the virtualenv from the lock file; quick when present.
