@@ -3,6 +3,7 @@ XML and the Markdown report."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -64,6 +65,14 @@ def _pytest_command(
     return command
 
 
+def _env() -> dict[str, str]:
+    """testinfra's ansible backend calls ansible-inventory: use the one next to this Python."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "playbooks" / "ansible.cfg"))
+    return env
+
+
 def run_compliance(
     inventory: Path,
     out_dir: Path,
@@ -83,7 +92,9 @@ def run_compliance(
     log = out_dir / "pytest.log"
     command = _pytest_command(inventory, junit, platform=platform, hosts=list(hosts), controls=list(controls))
     with log.open("w", encoding="utf-8") as stream:
-        completed = subprocess.run(command, cwd=REPO_ROOT, stdout=stream, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        completed = subprocess.run(  # noqa: S603
+            command, cwd=REPO_ROOT, env=_env(), stdout=stream, stderr=subprocess.STDOUT, check=False
+        )
     if echo:
         tail = log.read_text(encoding="utf-8").splitlines()[-3:]
         print("\n".join(tail), flush=True)

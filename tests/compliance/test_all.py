@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 import pytest
@@ -90,12 +91,13 @@ def test_client_tool_not_installed(host: Any, package: str) -> None:
     assert not host.package(package).is_installed
 
 
-def _allowed(target: Target, expected: dict[str, Any]) -> set[str]:
-    allow = expected["listeners"]
-    entries: list[str] = list(allow.get("all", []))
-    for group in target.groups:
-        entries += allow.get(group, [])
-    return {e.format(private_ip=target.private_ip) for e in entries}
+def _allowed(target: Target, expected: dict[str, Any]) -> list[str]:
+    entries: list[str] = []
+    for key in ("listeners", "extra_listeners"):
+        allow = expected.get(key) or {}
+        for group in ("all", *target.groups):
+            entries += allow.get(group) or []
+    return [e.format(private_ip=target.private_ip) for e in entries]
 
 
 @control("ALL-09")
@@ -103,7 +105,7 @@ def test_listeners_within_allowlist(target: Target, expected: dict[str, Any]) ->
     allowed = _allowed(target, expected)
     listening = {f"{proto}/{address}:{port}" for proto, address, port in target.listeners}
 
-    assert listening - allowed == set()
+    assert {s for s in listening if not any(fnmatch.fnmatchcase(s, pattern) for pattern in allowed)} == set()
 
 
 @control("ALL-10")
