@@ -17,11 +17,17 @@ from ops.fleet.state import EnvPaths
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ops.compliance", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.compliance", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--env", help="a local environment: uses .slipway/ENV/inventory/hosts.yml")
     target.add_argument("--inventory", type=Path, help="any Ansible inventory (aws included)")
-    parser.add_argument("--out", type=Path, help="directory for junit.xml and report.md (default: .slipway/ENV/compliance, or next to the inventory)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="directory for junit.xml and report.md (default: .slipway/ENV/compliance, or next to the inventory)",
+    )
     parser.add_argument("--platform", help="waivers of this platform (default: each host's slipway_platform)")
     parser.add_argument("--hosts", default="", help="comma-separated hosts to check (default: all)")
     parser.add_argument("--controls", default="", help="comma-separated control ids to check (default: all)")
@@ -46,14 +52,21 @@ def main(argv: list[str] | None = None) -> int:
             out = args.out or inventory.parent / "compliance"
             title = f"Compliance report: {inventory.name}"
         run = run_compliance(
-            inventory, out.resolve(), title=title, platform=args.platform, hosts=_split(args.hosts), controls=_split(args.controls)
+            inventory,
+            out.resolve(),
+            title=title,
+            platform=args.platform,
+            hosts=_split(args.hosts),
+            controls=_split(args.controls),
         )
     except OpsError as error:
         print(error.render(), file=sys.stderr)
         return 2
     for host, controls in run.grouped.items():
         count = totals(controls)
-        print(f"{host:<8} pass {count[Outcome.PASS]:>3}  fail {count[Outcome.FAIL]:>3}  waived {count[Outcome.WAIVED]:>3}")
+        print(
+            f"{host:<8} pass {count[Outcome.PASS]:>3}  fail {count[Outcome.FAIL]:>3}  waived {count[Outcome.WAIVED]:>3}"
+        )
     for failure in run.failures:
         print(f"FAIL {failure.host} {failure.control}")
     for loose in run.loose_failures:

@@ -14,6 +14,20 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _failures(grouped: dict[str, dict[str, ControlResult]], loose_failures: list[CheckResult]) -> list[str]:
+    failed = [r for controls in grouped.values() for r in controls.values() if r.outcome is Outcome.FAIL]
+    if not failed and not loose_failures:
+        return []
+    lines = ["## Failures", ""]
+    for r in failed:
+        for check in r.checks:
+            if check.outcome is Outcome.FAIL:
+                lines.append(f"- {r.host} {r.control} `{check.test_id}`: {_cell(check.message)[:300]}")
+    lines += [f"- (no host) `{check.test_id}`: {_cell(check.message)[:300]}" for check in loose_failures]
+    lines.append("")
+    return lines
+
+
 def render(
     *,
     title: str,
@@ -23,9 +37,7 @@ def render(
 ) -> str:
     lines = [f"# {title}", ""]
     implemented = {c for controls in grouped.values() for c in controls}
-    run_and_passed = {
-        c for controls in grouped.values() for c, r in controls.items() if r.outcome is Outcome.PASS
-    }
+    run_and_passed = {c for controls in grouped.values() for c, r in controls.items() if r.outcome is Outcome.PASS}
     lines += [
         f"Controls implemented: {len(implemented)}; not implemented: {len(not_implemented)}. "
         f"Controls that ran and passed on at least one host: {len(run_and_passed)}.",
@@ -50,18 +62,7 @@ def render(
     )
     lines.append("")
 
-    failures = [
-        (host, r) for host, controls in grouped.items() for r in controls.values() if r.outcome is Outcome.FAIL
-    ]
-    if failures or loose_failures:
-        lines += ["## Failures", ""]
-        for host, r in failures:
-            for check in r.checks:
-                if check.outcome is Outcome.FAIL:
-                    lines.append(f"- {host} {r.control} `{check.test_id}`: {_cell(check.message)[:300]}")
-        for check in loose_failures:
-            lines.append(f"- (no host) `{check.test_id}`: {_cell(check.message)[:300]}")
-        lines.append("")
+    lines += _failures(grouped, loose_failures)
 
     lines += ["## Waivers", "", "| control | hosts | reason |", "|---|---|---|"]
     waivers: dict[tuple[str, str], list[str]] = {}

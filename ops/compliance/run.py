@@ -85,14 +85,17 @@ def run_compliance(
 ) -> ComplianceRun:
     """Run the suite against every host of the inventory (or the named hosts and controls)."""
     if not inventory.is_file():
-        raise OpsError(f"no inventory at {inventory}", fix="bring the fleet up (python -m ops.fleet up --env NAME) or pass --inventory PATH")
+        raise OpsError(
+            f"no inventory at {inventory}",
+            fix="bring the fleet up (python -m ops.fleet up --env NAME) or pass --inventory PATH",
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     junit = out_dir / "junit.xml"
     junit.unlink(missing_ok=True)
     log = out_dir / "pytest.log"
     command = _pytest_command(inventory, junit, platform=platform, hosts=list(hosts), controls=list(controls))
     with log.open("w", encoding="utf-8") as stream:
-        completed = subprocess.run(  # noqa: S603
+        completed = subprocess.run(
             command, cwd=REPO_ROOT, env=_env(), stdout=stream, stderr=subprocess.STDOUT, check=False
         )
     if echo:

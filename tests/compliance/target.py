@@ -99,7 +99,7 @@ class Target:
 
     @functools.cached_property
     def pg_settings(self) -> dict[str, str]:
-        return {name: value for name, value in self.psql("select name, setting from pg_settings")}
+        return dict(self.psql("select name, setting from pg_settings"))
 
     def redis(self, *command: str) -> str:
         """A Redis command as the admin user over loopback (password from the environment's secrets)."""

@@ -145,7 +145,8 @@ def test_apt_daily_upgrade_timer_enabled(host: Any) -> None:
 @control("ALL-12")
 def test_no_unsigned_apt_sources(target: Target) -> None:
     insecure = target.shell(
-        "grep -rhsE 'trusted=yes|allow-insecure=yes|Trusted: *yes' /etc/apt/sources.list /etc/apt/sources.list.d/ || true"
+        "grep -rhsE 'trusted=yes|allow-insecure=yes|Trusted: *yes' "
+        "/etc/apt/sources.list /etc/apt/sources.list.d/ || true"
     )
 
     assert insecure.strip() == ""
@@ -249,9 +250,7 @@ def test_no_vulnerable_cpu_mitigation(target: Target) -> None:
 
 
 NET_SYSCTLS: dict[str, dict[str, int]] = {
-    "ALL-23": {
-        f"net.ipv{v}.conf.{s}.accept_source_route": 0 for v in (4, 6) for s in ("all", "default")
-    },
+    "ALL-23": {f"net.ipv{v}.conf.{s}.accept_source_route": 0 for v in (4, 6) for s in ("all", "default")},
     "ALL-24": {
         "net.ipv4.conf.all.accept_redirects": 0,
         "net.ipv4.conf.default.accept_redirects": 0,
@@ -397,28 +396,32 @@ def _mount_cases(control_id: str) -> list[tuple[str, list[str]]]:
 @pytest.mark.parametrize(("path", "options"), _mount_cases("ALL-35"))
 def test_tmp_mounted_restrictively(host: Any, path: str, options: list[str]) -> None:
     mount = host.mount_point(path)
-    assert mount.exists and set(options) <= set(mount.options)
+    assert mount.exists
+    assert set(options) <= set(mount.options)
 
 
 @control("ALL-36")
 @pytest.mark.parametrize(("path", "options"), _mount_cases("ALL-36"))
 def test_dev_shm_mounted_restrictively(host: Any, path: str, options: list[str]) -> None:
     mount = host.mount_point(path)
-    assert mount.exists and set(options) <= set(mount.options)
+    assert mount.exists
+    assert set(options) <= set(mount.options)
 
 
 @control("ALL-37")
 @pytest.mark.parametrize(("path", "options"), _mount_cases("ALL-37"), ids=[p for p, _ in _mount_cases("ALL-37")])
 def test_var_and_home_mounted_separately(host: Any, path: str, options: list[str]) -> None:
     mount = host.mount_point(path)
-    assert mount.exists and set(options) <= set(mount.options)
+    assert mount.exists
+    assert set(options) <= set(mount.options)
 
 
 @control("ALL-38")
 @pytest.mark.parametrize(("path", "options"), _mount_cases("ALL-38"), ids=[p for p, _ in _mount_cases("ALL-38")])
 def test_run_and_dev_mounted_restrictively(host: Any, path: str, options: list[str]) -> None:
     mount = host.mount_point(path)
-    assert mount.exists and set(options) <= set(mount.options)
+    assert mount.exists
+    assert set(options) <= set(mount.options)
 
 
 # --- Account files (ALL-39..53) ---------------------------------------------------------------
@@ -482,7 +485,7 @@ def test_no_rhosts_or_netrc(target: Target) -> None:
 
 @control("ALL-43")
 def test_no_password_hashes_in_passwd(target: Target) -> None:
-    bad = target.shell("awk -F: '$2 != \"x\" && $2 != \"*\" {print $1}' /etc/passwd")
+    bad = target.shell('awk -F: \'$2 != "x" && $2 != "*" {print $1}\' /etc/passwd')
 
     assert bad.split() == []
 
@@ -588,10 +591,14 @@ def test_login_defs_strong_hash(host: Any) -> None:
 @control("ALL-47")
 def test_login_defs_paths_without_dot(target: Target) -> None:
     content = target.host.file("/etc/login.defs").content_string
-    paths = [line.split(None, 1)[1] for line in content.splitlines() if line.split()[:1] in (["ENV_PATH"], ["ENV_SUPATH"])]
+    paths = [
+        line.split(None, 1)[1] for line in content.splitlines() if line.split()[:1] in (["ENV_PATH"], ["ENV_SUPATH"])
+    ]
 
     assert paths
-    assert all("." not in p.removeprefix("PATH=").split(":") and "" not in p.removeprefix("PATH=").split(":") for p in paths)
+    assert all(
+        "." not in p.removeprefix("PATH=").split(":") and "" not in p.removeprefix("PATH=").split(":") for p in paths
+    )
 
 
 @control("ALL-47")
@@ -613,7 +620,9 @@ def test_interactive_users_password_ageing(target: Target) -> None:
     for user in _interactive_users(target):
         fields = rows[user]
         max_days, warn, inactive = fields[4], fields[5], fields[6]
-        if not (max_days.isdigit() and int(max_days) <= 60 and warn == "7" and inactive.isdigit() and int(inactive) <= 45):
+        if not (
+            max_days.isdigit() and int(max_days) <= 60 and warn == "7" and inactive.isdigit() and int(inactive) <= 45
+        ):
             bad.append(user)
 
     assert bad == []
@@ -631,7 +640,8 @@ def test_no_password_change_in_future(target: Target) -> None:
 def test_new_users_inactive_after_45_days(target: Target) -> None:
     inactive = target.shell("useradd -D | sed -n 's/^INACTIVE=//p'").strip()
 
-    assert inactive.lstrip("-").isdigit() and 0 <= int(inactive) <= 45
+    assert inactive.lstrip("-").isdigit()
+    assert 0 <= int(inactive) <= 45
 
 
 @control("ALL-49")
@@ -639,7 +649,8 @@ def test_shell_timeout_readonly(target: Target) -> None:
     profile = target.shell("cat /etc/profile /etc/profile.d/*.sh /etc/bash.bashrc 2>/dev/null")
     timeouts = [int(v) for v in _shell_values(profile, "TMOUT")]
 
-    assert timeouts and all(0 < t <= 900 for t in timeouts)
+    assert timeouts
+    assert all(0 < t <= 900 for t in timeouts)
     assert "readonly TMOUT" in profile or "declare -r TMOUT" in profile or "typeset -r TMOUT" in profile
 
 
@@ -661,9 +672,11 @@ def test_root_path_safe(target: Target) -> None:
     path = target.shell("bash -lc 'echo $PATH'").strip()
     parts = path.split(":")
 
-    assert "" not in parts and "." not in parts
+    assert "" not in parts
+    assert "." not in parts
     writable = target.shell(
-        "for d in $(bash -lc 'echo $PATH' | tr ':' ' '); do [ -d \"$d\" ] && find \"$d\" -maxdepth 0 -perm /022; done; true"
+        "for d in $(bash -lc 'echo $PATH' | tr ':' ' '); do "
+        '[ -d "$d" ] && find "$d" -maxdepth 0 -perm /022; done; true'
     )
     assert writable.split() == []
 
@@ -746,8 +759,8 @@ def test_pwquality_installed(host: Any) -> None:
 
 def _conf_values(text: str) -> dict[str, str]:
     result = {}
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         key, _, value = line.partition("=")
@@ -770,7 +783,9 @@ def _conf_values(text: str) -> dict[str, str]:
     ],
 )
 def test_pwquality_setting(target: Target, key: str, check: str) -> None:
-    values = _conf_values(target.shell("cat /etc/security/pwquality.conf /etc/security/pwquality.conf.d/*.conf 2>/dev/null"))
+    values = _conf_values(
+        target.shell("cat /etc/security/pwquality.conf /etc/security/pwquality.conf.d/*.conf 2>/dev/null")
+    )
 
     assert key in values
     if check != "present":
@@ -800,11 +815,17 @@ def test_faillock_settings(target: Target) -> None:
 
 @control("ALL-56")
 def test_pwhistory_configured(target: Target) -> None:
-    lines = [line for line in target.host.file("/etc/pam.d/common-password").content_string.splitlines() if "pam_pwhistory.so" in line]
+    lines = [
+        line
+        for line in target.host.file("/etc/pam.d/common-password").content_string.splitlines()
+        if "pam_pwhistory.so" in line
+    ]
 
     assert lines
     options = dict(o.partition("=")[::2] for o in lines[0].split()[3:])
-    assert int(options.get("remember", "0")) >= 24 and "enforce_for_root" in options and "use_authtok" in options
+    assert int(options.get("remember", "0")) >= 24
+    assert "enforce_for_root" in options
+    assert "use_authtok" in options
 
 
 @control("ALL-56")
@@ -812,9 +833,11 @@ def test_pam_unix_without_nullok_and_strong_hash(target: Target) -> None:
     text = target.shell("grep -h pam_unix.so /etc/pam.d/common-* || true")
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
 
-    assert lines and all("nullok" not in line and "remember=" not in line for line in lines)
+    assert lines
+    assert all("nullok" not in line and "remember=" not in line for line in lines)
     password = [line for line in lines if line.startswith("password")]
-    assert password and all(("yescrypt" in line or "sha512" in line) and "use_authtok" in line for line in password)
+    assert password
+    assert all(("yescrypt" in line or "sha512" in line) and "use_authtok" in line for line in password)
 
 
 @control("ALL-57")
@@ -847,7 +870,8 @@ def test_sudo_never_skips_authentication(target: Target, expected: dict[str, Any
 def test_sudo_timestamp_timeout(target: Target) -> None:
     values = _shell_values(_sudoers(target).replace(" ", ""), "timestamp_timeout")
 
-    assert values and all(int(v) <= 15 for v in values)
+    assert values
+    assert all(int(v) <= 15 for v in values)
 
 
 @control("ALL-57")
@@ -875,7 +899,8 @@ def test_su_restricted_to_empty_group(target: Target) -> None:
 @control("ALL-59")
 def test_cron_running(host: Any) -> None:
     cron = host.service("cron")
-    assert cron.is_enabled and cron.is_running
+    assert cron.is_enabled
+    assert cron.is_running
 
 
 @control("ALL-60")
@@ -899,7 +924,9 @@ def test_cron_permissions(host: Any, path: str, mode: int) -> None:
 @pytest.mark.parametrize("path", ["/etc/cron.allow", "/etc/at.allow"])
 def test_allow_lists_present(host: Any, path: str) -> None:
     f = host.file(path)
-    assert f.exists and f.user == "root" and _mode_at_most(f.mode, 0o640)
+    assert f.exists
+    assert f.user == "root"
+    assert _mode_at_most(f.mode, 0o640)
 
 
 @control("ALL-61")
@@ -917,7 +944,8 @@ def test_banner_reveals_nothing(host: Any, path: str) -> None:
         return
     content = f.content_string
     assert not any(escape in content for escape in ("\\m", "\\r", "\\s", "\\v"))
-    assert "debian" not in content.lower() and "linux" not in content.lower()
+    assert "debian" not in content.lower()
+    assert "linux" not in content.lower()
 
 
 @control("ALL-62")
@@ -930,7 +958,9 @@ def test_banner_file_permissions(host: Any, path: str) -> None:
 @control("ALL-63")
 def test_bootloader_password_and_permissions(host: Any) -> None:
     cfg = host.file("/boot/grub/grub.cfg")
-    assert cfg.exists and cfg.mode == 0o600 and cfg.user == "root"
+    assert cfg.exists
+    assert cfg.mode == 0o600
+    assert cfg.user == "root"
     assert cfg.contains("password_pbkdf2")
 
 
@@ -940,7 +970,8 @@ def test_bootloader_password_and_permissions(host: Any) -> None:
 @control("ALL-64")
 def test_var_log_owner(host: Any) -> None:
     f = host.file("/var/log")
-    assert f.user == "root" and f.group in ("root", "syslog")
+    assert f.user == "root"
+    assert f.group in ("root", "syslog")
 
 
 @control("ALL-64")
@@ -958,18 +989,21 @@ def test_journald_active(host: Any) -> None:
 @control("ALL-65")
 @pytest.mark.parametrize("setting", ["Storage=persistent", "Compress=yes", "ForwardToSyslog=no"])
 def test_journald_setting(target: Target, setting: str) -> None:
-    key = setting.split("=")[0]
+    key = setting.split("=", maxsplit=1)[0]
     text = target.shell("cat /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null")
     values = [line.strip() for line in text.splitlines() if line.strip().startswith(f"{key}=")]
 
-    assert values and values[-1] == setting
+    assert values
+    assert values[-1] == setting
 
 
 @control("ALL-65")
 def test_journald_rotation_limited(target: Target) -> None:
     text = target.shell("cat /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null")
 
-    assert any(line.strip().startswith(("SystemMaxUse=", "SystemKeepFree=", "MaxRetentionSec=")) for line in text.splitlines())
+    assert any(
+        line.strip().startswith(("SystemMaxUse=", "SystemKeepFree=", "MaxRetentionSec=")) for line in text.splitlines()
+    )
 
 
 @control("ALL-66")
@@ -1021,7 +1055,19 @@ def test_auditd_conf_value(target: Target, key: str, value: str) -> None:
 @control("ALL-69")
 @pytest.mark.parametrize(
     "rule",
-    ["/etc/passwd", "/etc/shadow", "/etc/sudoers", "time-change", "system-locale", "MAC-policy", "logins", "perm_mod", "mounts", "delete", "modules"],
+    [
+        "/etc/passwd",
+        "/etc/shadow",
+        "/etc/sudoers",
+        "time-change",
+        "system-locale",
+        "MAC-policy",
+        "logins",
+        "perm_mod",
+        "mounts",
+        "delete",
+        "modules",
+    ],
 )
 def test_audit_rule_loaded(target: Target, rule: str) -> None:
     assert rule in target.output("auditctl", "-l")
@@ -1052,7 +1098,8 @@ def test_aide_check_scheduled(host: Any) -> None:
 
 @control("ALL-71")
 def test_nftables_installed_and_enabled(host: Any) -> None:
-    assert host.package("nftables").is_installed and host.service("nftables").is_enabled
+    assert host.package("nftables").is_installed
+    assert host.service("nftables").is_enabled
 
 
 @control("ALL-71")
@@ -1071,14 +1118,15 @@ def test_input_policy_drop(target: Target) -> None:
 
 @control("ALL-72")
 def test_loopback_accepted(target: Target) -> None:
-    assert 'iif "lo" accept' in _input_chain(target) or "iifname \"lo\" accept" in _input_chain(target)
+    assert 'iif "lo" accept' in _input_chain(target) or 'iifname "lo" accept' in _input_chain(target)
 
 
 @control("ALL-72")
 def test_spoofed_loopback_dropped(target: Target) -> None:
     chain = _input_chain(target)
 
-    assert "ip saddr 127.0.0.0/8" in chain and "drop" in chain
+    assert "ip saddr 127.0.0.0/8" in chain
+    assert "drop" in chain
     assert "ip6 saddr ::1" in chain
 
 
@@ -1148,7 +1196,8 @@ def test_bluetooth_absent_or_masked(host: Any) -> None:
 @control("MON-10")
 def test_node_exporter_running(host: Any) -> None:
     service = host.service("prometheus-node-exporter")
-    assert service.is_enabled and service.is_running
+    assert service.is_enabled
+    assert service.is_running
 
 
 @control("MON-10")

@@ -25,7 +25,9 @@ def test_overlay_filesystem_available(host: Any) -> None:
 @control("APP-03")
 def test_docker_data_is_a_separate_mount(host: Any) -> None:
     mount = host.mount_point("/var/lib/docker")
-    assert mount.exists and "nodev" in mount.options and "noexec" not in mount.options
+    assert mount.exists
+    assert "nodev" in mount.options
+    assert "noexec" not in mount.options
 
 
 @control("APP-04")
@@ -37,7 +39,14 @@ def test_docker_group_members_approved(host: Any, expected: dict[str, Any]) -> N
 @control("APP-05")
 @pytest.mark.parametrize(
     "path",
-    ["/usr/bin/dockerd", "/usr/bin/containerd", "/usr/sbin/runc", "/var/lib/docker", "/etc/docker", "/etc/docker/daemon.json"],
+    [
+        "/usr/bin/dockerd",
+        "/usr/bin/containerd",
+        "/usr/sbin/runc",
+        "/var/lib/docker",
+        "/etc/docker",
+        "/etc/docker/daemon.json",
+    ],
 )
 def test_docker_files_audited(target: Target, path: str) -> None:
     assert f"-w {path} " in target.output("auditctl", "-l")
@@ -54,7 +63,13 @@ def test_engine_from_signed_distribution_package(host: Any, target: Target) -> N
 @control("APP-07")
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("icc", False), ("log-level", "info"), ("no-new-privileges", True), ("live-restore", True), ("userland-proxy", False)],
+    [
+        ("icc", False),
+        ("log-level", "info"),
+        ("no-new-privileges", True),
+        ("live-restore", True),
+        ("userland-proxy", False),
+    ],
 )
 def test_daemon_json_core_option(target: Target, key: str, value: object) -> None:
     assert target.daemon_json.get(key) == value
@@ -68,7 +83,8 @@ def test_docker_manages_iptables(target: Target) -> None:
 @control("APP-09")
 def test_no_insecure_registries(target: Target) -> None:
     registries = target.docker_info["RegistryConfig"]["InsecureRegistryCIDRs"]
-    assert [r for r in registries if not r.startswith("127.")] == [] and not target.daemon_json.get("insecure-registries")
+    assert [r for r in registries if not r.startswith("127.")] == []
+    assert not target.daemon_json.get("insecure-registries")
 
 
 @control("APP-10")
@@ -103,12 +119,17 @@ def test_user_namespace_remap(target: Target) -> None:
 def test_logging_driver_bounded_or_shipped(target: Target) -> None:
     driver = target.docker_info["LoggingDriver"]
     options = target.daemon_json.get("log-opts", {})
-    assert driver in ("journald", "syslog", "fluentd") or (driver == "json-file" and {"max-size", "max-file"} <= set(options))
+    assert driver in ("journald", "syslog", "fluentd") or (
+        driver == "json-file" and {"max-size", "max-file"} <= set(options)
+    )
 
 
 @control("APP-15")
 def test_seccomp_default_profile(target: Target) -> None:
-    assert any(o.startswith("name=seccomp") and "profile=builtin" in o or "profile=default" in o for o in target.docker_info["SecurityOptions"])
+    assert any(
+        (o.startswith("name=seccomp") and "profile=builtin" in o) or "profile=default" in o
+        for o in target.docker_info["SecurityOptions"]
+    )
 
 
 @control("APP-15")
@@ -131,13 +152,16 @@ def test_authorization_plugin(target: Target) -> None:
 def test_unit_files(target: Target, unit: str) -> None:
     path = target.output("systemctl", "show", "-P", "FragmentPath", unit).strip()
     f = target.host.file(path)
-    assert f.user == "root" and f.group == "root" and f.mode & ~0o644 == 0
+    assert f.user == "root"
+    assert f.group == "root"
+    assert f.mode & ~0o644 == 0
 
 
 @control("APP-19")
 def test_etc_docker_directory(host: Any) -> None:
     f = host.file("/etc/docker")
-    assert (f.user, f.group) == ("root", "root") and f.mode & ~0o755 == 0
+    assert (f.user, f.group) == ("root", "root")
+    assert f.mode & ~0o755 == 0
 
 
 @control("APP-19")
@@ -162,13 +186,15 @@ def test_no_private_keys_readable_beyond_owner(target: Target) -> None:
 @control("APP-20")
 def test_docker_socket(host: Any) -> None:
     f = host.file("/run/docker.sock")
-    assert (f.user, f.group) == ("root", "docker") and f.mode & ~0o660 == 0
+    assert (f.user, f.group) == ("root", "docker")
+    assert f.mode & ~0o660 == 0
 
 
 @control("APP-20")
 def test_containerd_socket(host: Any) -> None:
     f = host.file("/run/containerd/containerd.sock")
-    assert (f.user, f.group) == ("root", "root") and f.mode & ~0o660 == 0
+    assert (f.user, f.group) == ("root", "root")
+    assert f.mode & ~0o660 == 0
 
 
 @control("APP-21")
@@ -184,7 +210,8 @@ def test_published_ports_bind_private_address(target: Target) -> None:
         for bindings in (container["HostConfig"]["PortBindings"] or {}).values()
         for binding in bindings or []
     }
-    assert bound and bound <= {target.private_ip, "127.0.0.1"}
+    assert bound
+    assert bound <= {target.private_ip, "127.0.0.1"}
 
 
 @control("APP-22")
@@ -197,7 +224,8 @@ def test_docker_user_chain_filters_container_traffic(target: Target) -> None:
 @pytest.mark.parametrize("service", ["docker", "containerd"])
 def test_engine_services_running(host: Any, service: str) -> None:
     unit = host.service(service)
-    assert unit.is_enabled and unit.is_running
+    assert unit.is_enabled
+    assert unit.is_running
 
 
 @control("APP-24")

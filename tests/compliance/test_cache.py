@@ -32,19 +32,23 @@ def _app_credentials(target: Target, expected: dict[str, Any]) -> tuple[str, str
 @control("CACHE-01")
 def test_redis_7_installed(host: Any) -> None:
     package = host.package("redis-server")
-    assert package.is_installed and package.version.split(":")[-1].startswith("5:7.") or package.version.startswith(("7.", "5:7."))
+    assert (package.is_installed and package.version.split(":")[-1].startswith("5:7.")) or package.version.startswith(
+        ("7.", "5:7.")
+    )
 
 
 @control("CACHE-01")
 def test_redis_enabled_and_running(host: Any) -> None:
     service = host.service("redis-server")
-    assert service.is_enabled and service.is_running
+    assert service.is_enabled
+    assert service.is_running
 
 
 @control("CACHE-01")
 def test_redis_runs_as_redis_user(host: Any) -> None:
     processes = host.process.filter(comm="redis-server")
-    assert processes and {p.user for p in processes} == {"redis"}
+    assert processes
+    assert {p.user for p in processes} == {"redis"}
 
 
 @control("CACHE-02")
@@ -56,7 +60,8 @@ def test_bind_addresses(target: Target) -> None:
 @control("CACHE-02")
 def test_listens_only_on_bound_addresses(target: Target) -> None:
     addresses = {address for _, address, port in target.listeners if port == target.redis_port}
-    assert addresses and addresses <= {"127.0.0.1", "::1", target.private_ip}
+    assert addresses
+    assert addresses <= {"127.0.0.1", "::1", target.private_ip}
 
 
 @control("CACHE-03")
@@ -72,7 +77,8 @@ def test_acl_file_configured(target: Target) -> None:
 @control("CACHE-04")
 def test_default_user_off(target: Target) -> None:
     default = [line for line in target.redis("ACL", "LIST").splitlines() if line.startswith("user default ")]
-    assert default and " off " in f"{default[0]} "
+    assert default
+    assert " off " in f"{default[0]} "
 
 
 @control("CACHE-04")
@@ -90,7 +96,10 @@ def test_unauthenticated_ping_refused_on_private_address(target: Target) -> None
 @control("CACHE-05")
 def test_app_user_cannot_flushall(target: Target, expected: dict[str, Any]) -> None:
     user, _ = _app_credentials(target, expected)
-    assert "no permissions" in target.redis("ACL", "DRYRUN", user, "FLUSHALL").lower() or "not allowed" in target.redis("ACL", "DRYRUN", user, "FLUSHALL").lower()
+    assert (
+        "no permissions" in target.redis("ACL", "DRYRUN", user, "FLUSHALL").lower()
+        or "not allowed" in target.redis("ACL", "DRYRUN", user, "FLUSHALL").lower()
+    )
 
 
 @control("CACHE-05")
@@ -100,11 +109,24 @@ def test_app_user_can_use_cache(target: Target, expected: dict[str, Any]) -> Non
 
 
 @control("CACHE-06")
-@pytest.mark.parametrize("command", ["FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "MODULE", "KEYS", "SHUTDOWN", "REPLICAOF", "MONITOR"])
+@pytest.mark.parametrize(
+    "command", ["FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "MODULE", "KEYS", "SHUTDOWN", "REPLICAOF", "MONITOR"]
+)
 def test_dangerous_command_denied_to_non_admin_users(target: Target, command: str) -> None:
     users = [line.split()[1] for line in target.redis("ACL", "LIST").splitlines() if " on " in f"{line} "]
-    args = {"CONFIG": ["GET", "maxmemory"], "DEBUG": ["SLEEP", "0"], "MODULE": ["LIST"], "KEYS": ["*"], "REPLICAOF": ["NO", "ONE"]}.get(command, [])
-    allowed = [u for u in users if u != target.var("redis_admin_user", "admin") and target.redis("ACL", "DRYRUN", u, command, *args).strip() == "OK"]
+    args = {
+        "CONFIG": ["GET", "maxmemory"],
+        "DEBUG": ["SLEEP", "0"],
+        "MODULE": ["LIST"],
+        "KEYS": ["*"],
+        "REPLICAOF": ["NO", "ONE"],
+    }.get(command, [])
+    allowed = [
+        u
+        for u in users
+        if u != target.var("redis_admin_user", "admin")
+        and target.redis("ACL", "DRYRUN", u, command, *args).strip() == "OK"
+    ]
     assert allowed == []
 
 
@@ -116,27 +138,36 @@ def test_redis7_guard(target: Target, setting: str) -> None:
 
 @control("CACHE-08")
 def test_tls_only(target: Target) -> None:
-    assert target.redis_config["port"] == "0" and target.redis_config.get("tls-port", "0") != "0"
+    assert target.redis_config["port"] == "0"
+    assert target.redis_config.get("tls-port", "0") != "0"
 
 
 @control("CACHE-09")
 @pytest.mark.parametrize(
     ("path", "mode"),
-    [("/etc/redis", 0o750), ("/etc/redis/redis.conf", 0o640), ("/etc/redis/users.acl", 0o640), ("/var/lib/redis", 0o750)],
+    [
+        ("/etc/redis", 0o750),
+        ("/etc/redis/redis.conf", 0o640),
+        ("/etc/redis/users.acl", 0o640),
+        ("/var/lib/redis", 0o750),
+    ],
 )
 def test_file_permissions(host: Any, path: str, mode: int) -> None:
     f = host.file(path)
-    assert f.mode & ~mode == 0 and f.user == "redis"
+    assert f.mode & ~mode == 0
+    assert f.user == "redis"
 
 
 @control("CACHE-10")
 def test_maxmemory_with_lru(target: Target) -> None:
-    assert int(target.redis_config["maxmemory"]) > 0 and target.redis_config["maxmemory-policy"] == "allkeys-lru"
+    assert int(target.redis_config["maxmemory"]) > 0
+    assert target.redis_config["maxmemory-policy"] == "allkeys-lru"
 
 
 @control("CACHE-10")
 def test_maxclients_and_timeout(target: Target) -> None:
-    assert int(target.redis_config["maxclients"]) > 0 and int(target.redis_config["timeout"]) > 0
+    assert int(target.redis_config["maxclients"]) > 0
+    assert int(target.redis_config["timeout"]) > 0
 
 
 @control("CACHE-11")
@@ -148,12 +179,15 @@ def test_loglevel_notice(target: Target) -> None:
 def test_logfile(target: Target) -> None:
     path = target.redis_config["logfile"]
     f = target.host.file(path)
-    assert path == "/var/log/redis/redis-server.log" and f.user == "redis" and f.mode & ~0o640 == 0
+    assert path == "/var/log/redis/redis-server.log"
+    assert f.user == "redis"
+    assert f.mode & ~0o640 == 0
 
 
 @control("CACHE-12")
 def test_cache_only_persistence(target: Target) -> None:
-    assert target.redis_config["save"] == "" and target.redis_config["appendonly"] == "no"
+    assert target.redis_config["save"] == ""
+    assert target.redis_config["appendonly"] == "no"
 
 
 @control("CACHE-13")
@@ -179,4 +213,5 @@ def test_unit_hardening(target: Target, key: str, value: str) -> None:
 def test_firewall_limits_redis_to_app_hosts(target: Target) -> None:
     chain = target.output("nft", "list", "chain", "inet", "filter", "input")
     rules = [line for line in chain.splitlines() if str(target.redis_port) in line and "accept" in line]
-    assert rules and all("saddr" in line for line in rules)
+    assert rules
+    assert all("saddr" in line for line in rules)

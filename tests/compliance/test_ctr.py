@@ -15,7 +15,18 @@ GROUP = "app"
 
 Inspect = dict[str, Any]
 
-SENSITIVE_MOUNTS = {"/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/var/run/docker.sock", "/run/docker.sock"}
+SENSITIVE_MOUNTS = {
+    "/",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/proc",
+    "/sys",
+    "/usr",
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+}
 
 
 def _offenders(target: Target, ok: Callable[[Inspect], bool]) -> list[str]:
@@ -86,9 +97,11 @@ def test_host_namespaces_not_shared(target: Target) -> None:
 def test_no_sensitive_host_mounts(target: Target) -> None:
     def ok(c: Inspect) -> bool:
         binds = [m for m in c["Mounts"] if m["Type"] == "bind"]
-        return all(m["Source"] not in SENSITIVE_MOUNTS and "shared" not in m.get("Propagation", "").replace("rshared", "shared").split() for m in binds) and all(
-            m.get("Propagation") not in ("shared", "rshared") for m in binds
-        )
+        return all(
+            m["Source"] not in SENSITIVE_MOUNTS
+            and "shared" not in m.get("Propagation", "").replace("rshared", "shared").split()
+            for m in binds
+        ) and all(m.get("Propagation") not in ("shared", "rshared") for m in binds)
 
     assert _offenders(target, ok) == []
 
@@ -117,7 +130,9 @@ def test_pids_limited(target: Target) -> None:
 def test_restart_policy_bounded(target: Target) -> None:
     def ok(c: Inspect) -> bool:
         policy = c["HostConfig"]["RestartPolicy"]
-        return policy["Name"] in ("on-failure", "no", "") and (policy["Name"] != "on-failure" or policy["MaximumRetryCount"] == 5)
+        return policy["Name"] in ("on-failure", "no", "") and (
+            policy["Name"] != "on-failure" or policy["MaximumRetryCount"] == 5
+        )
 
     assert _offenders(target, ok) == []
 

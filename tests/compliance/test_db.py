@@ -15,20 +15,28 @@ GROUP = "db"
 
 
 def _hba_rules(target: Target) -> list[dict[str, str]]:
-    rows = target.psql("select type, coalesce(array_to_string(database, ','), ''), coalesce(array_to_string(user_name, ','), ''), coalesce(address, ''), coalesce(auth_method, ''), coalesce(error, '') from pg_hba_file_rules")
-    return [dict(zip(("type", "database", "user", "address", "method", "error"), row + [""] * (6 - len(row)), strict=False)) for row in rows]
+    rows = target.psql(
+        "select type, coalesce(array_to_string(database, ','), ''), coalesce(array_to_string(user_name, ','), ''), "
+        "coalesce(address, ''), coalesce(auth_method, ''), coalesce(error, '') from pg_hba_file_rules"
+    )
+    return [
+        dict(zip(("type", "database", "user", "address", "method", "error"), row + [""] * (6 - len(row)), strict=False))
+        for row in rows
+    ]
 
 
 @control("DB-01")
 def test_postgresql_15_installed(host: Any) -> None:
     package = host.package("postgresql-15")
-    assert package.is_installed and not re.search(r"(beta|rc)\d", package.version)
+    assert package.is_installed
+    assert not re.search(r"(beta|rc)\d", package.version)
 
 
 @control("DB-02")
 def test_single_online_cluster(target: Target) -> None:
     clusters = [line for line in target.output("pg_lsclusters", "--no-header").splitlines() if line.strip()]
-    assert len(clusters) == 1 and "online" in clusters[0]
+    assert len(clusters) == 1
+    assert "online" in clusters[0]
 
 
 @control("DB-02")
@@ -40,7 +48,8 @@ def test_single_postmaster(host: Any) -> None:
 @control("DB-03")
 def test_cluster_service_enabled_and_running(host: Any) -> None:
     service = host.service("postgresql@15-main")
-    assert service.is_running and host.service("postgresql").is_enabled
+    assert service.is_running
+    assert host.service("postgresql").is_enabled
 
 
 @control("DB-04")
@@ -51,7 +60,8 @@ def test_listen_addresses(target: Target) -> None:
 @control("DB-04")
 def test_port_5432_only_on_loopback_and_private(target: Target) -> None:
     addresses = {address for _, address, port in target.listeners if port == 5432}
-    assert addresses and addresses <= {"127.0.0.1", "::1", target.private_ip}
+    assert addresses
+    assert addresses <= {"127.0.0.1", "::1", target.private_ip}
 
 
 @control("DB-05")
@@ -88,14 +98,17 @@ def test_password_encryption_scram(target: Target) -> None:
 
 @control("DB-07")
 def test_all_password_hashes_scram(target: Target) -> None:
-    rows = target.psql("select rolname from pg_authid where rolpassword is not null and rolpassword not like 'SCRAM-SHA-256$%'")
+    rows = target.psql(
+        "select rolname from pg_authid where rolpassword is not null and rolpassword not like 'SCRAM-SHA-256$%'"
+    )
     assert rows == []
 
 
 @control("DB-08")
 def test_local_lines_use_peer(target: Target) -> None:
     local = [r for r in _hba_rules(target) if r["type"] == "local"]
-    assert local and all(r["method"] == "peer" for r in local)
+    assert local
+    assert all(r["method"] == "peer" for r in local)
 
 
 @control("DB-09")
@@ -109,7 +122,9 @@ def test_remote_sources_are_fleet_hosts(target: Target, expected: dict[str, Any]
     allowed = set(target.var("compliance_db_client_ips") or []) or None
     remote = [r for r in _hba_rules(target) if r["type"] != "local"]
     addresses = {r["address"] for r in remote}
-    assert "" not in addresses and "0.0.0.0" not in addresses and "::" not in addresses
+    assert "" not in addresses
+    assert "0.0.0.0" not in addresses  # noqa: S104
+    assert "::" not in addresses
     assert allowed is None or addresses <= allowed
 
 
@@ -125,27 +140,33 @@ def test_every_login_role_has_password(target: Target) -> None:
 
 @control("DB-11")
 def test_one_privileged_role(target: Target) -> None:
-    rows = target.psql("select rolname from pg_roles where (rolsuper or rolcreaterole or rolcreatedb) and rolname !~ '^pg_'")
+    rows = target.psql(
+        "select rolname from pg_roles where (rolsuper or rolcreaterole or rolcreatedb) and rolname !~ '^pg_'"
+    )
     assert [r[0] for r in rows] == ["postgres"]
 
 
 @control("DB-11")
 def test_app_role_unprivileged(target: Target, expected: dict[str, Any]) -> None:
     user = expected["postgres"]["app_user"]
-    rows = target.psql(f"select rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls from pg_roles where rolname = '{user}'")
+    columns = "rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls"
+    rows = target.psql(f"select {columns} from pg_roles where rolname = '{user}'")  # noqa: S608
     assert rows == [["f", "f", "f", "f", "f"]]
 
 
 @control("DB-11")
 def test_owner_and_app_roles_split(target: Target, expected: dict[str, Any]) -> None:
     database = expected["postgres"]["database"]
-    owner = target.psql(f"select pg_get_userbyid(datdba) from pg_database where datname = '{database}'")
-    assert owner and owner[0][0] not in (expected["postgres"]["app_user"], "postgres")
+    owner = target.psql(f"select pg_get_userbyid(datdba) from pg_database where datname = '{database}'")  # noqa: S608
+    assert owner
+    assert owner[0][0] not in (expected["postgres"]["app_user"], "postgres")
 
 
 @control("DB-12")
 def test_only_postgres_has_grants_on_pg_authid(target: Target) -> None:
-    rows = target.psql("select distinct grantee from information_schema.role_table_grants where table_name = 'pg_authid'")
+    rows = target.psql(
+        "select distinct grantee from information_schema.role_table_grants where table_name = 'pg_authid'"
+    )
     assert {r[0] for r in rows} <= {"postgres"}
 
 
@@ -153,7 +174,15 @@ def test_only_postgres_has_grants_on_pg_authid(target: Target) -> None:
 def test_no_public_table_grants(target: Target, expected: dict[str, Any]) -> None:
     database = expected["postgres"]["database"]
     out = target.output(
-        "runuser", "-u", "postgres", "--", "psql", "-XAt", "-d", database, "-c",
+        "runuser",
+        "-u",
+        "postgres",
+        "--",
+        "psql",
+        "-XAt",
+        "-d",
+        database,
+        "-c",
         "select table_schema || '.' || table_name from information_schema.role_table_grants "
         "where grantee = 'PUBLIC' and table_schema not in ('pg_catalog', 'information_schema')",
     )
@@ -164,7 +193,15 @@ def test_no_public_table_grants(target: Target, expected: dict[str, Any]) -> Non
 def test_no_grant_option_except_postgres(target: Target, expected: dict[str, Any]) -> None:
     database = expected["postgres"]["database"]
     out = target.output(
-        "runuser", "-u", "postgres", "--", "psql", "-XAt", "-d", database, "-c",
+        "runuser",
+        "-u",
+        "postgres",
+        "--",
+        "psql",
+        "-XAt",
+        "-d",
+        database,
+        "-c",
         "select distinct grantee from information_schema.role_table_grants where is_grantable = 'YES' "
         "and grantee <> 'postgres' and table_schema not in ('pg_catalog', 'information_schema') "
         "and grantee <> (select pg_get_userbyid(datdba) from pg_database where datname = current_database())",
@@ -175,7 +212,18 @@ def test_no_grant_option_except_postgres(target: Target, expected: dict[str, Any
 @control("DB-13")
 def test_public_schema_create_revoked(target: Target, expected: dict[str, Any]) -> None:
     database = expected["postgres"]["database"]
-    out = target.output("runuser", "-u", "postgres", "--", "psql", "-XAt", "-d", database, "-c", "select has_schema_privilege('public', 'public', 'CREATE')")
+    out = target.output(
+        "runuser",
+        "-u",
+        "postgres",
+        "--",
+        "psql",
+        "-XAt",
+        "-d",
+        database,
+        "-c",
+        "select has_schema_privilege('public', 'public', 'CREATE')",
+    )
     assert out.strip() == "f"
 
 
@@ -183,7 +231,15 @@ def test_public_schema_create_revoked(target: Target, expected: dict[str, Any]) 
 def test_no_security_definer_functions(target: Target, expected: dict[str, Any]) -> None:
     database = expected["postgres"]["database"]
     out = target.output(
-        "runuser", "-u", "postgres", "--", "psql", "-XAt", "-d", database, "-c",
+        "runuser",
+        "-u",
+        "postgres",
+        "--",
+        "psql",
+        "-XAt",
+        "-d",
+        database,
+        "-c",
         "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
         "where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')",
     )
@@ -216,7 +272,8 @@ def test_data_directory(target: Target) -> None:
 def test_log_directory(target: Target) -> None:
     directory = target.pg_settings["log_directory"]
     f = target.host.file(directory)
-    assert f.user == "postgres" and f.mode == 0o700
+    assert f.user == "postgres"
+    assert f.mode == 0o700
 
 
 @control("DB-18")
@@ -242,7 +299,8 @@ def test_log_filename_dated(target: Target) -> None:
 @control("DB-19")
 def test_log_rotation(target: Target) -> None:
     settings = target.pg_settings
-    assert int(settings["log_rotation_age"]) > 0 and int(settings["log_rotation_size"]) > 0
+    assert int(settings["log_rotation_age"]) > 0
+    assert int(settings["log_rotation_size"]) > 0
     assert settings["log_truncate_on_rotation"] == "on"
 
 
@@ -305,7 +363,13 @@ def test_postgres_unix_password_locked(target: Target) -> None:
 
 @control("DB-24")
 def test_no_pgpassword_exported(target: Target) -> None:
-    assert target.shell("grep -rs PGPASSWORD /etc/environment /etc/profile /etc/profile.d /var/lib/postgresql/.profile /var/lib/postgresql/.bashrc || true").strip() == ""
+    assert (
+        target.shell(
+            "grep -rs PGPASSWORD /etc/environment /etc/profile /etc/profile.d "
+            "/var/lib/postgresql/.profile /var/lib/postgresql/.bashrc || true"
+        ).strip()
+        == ""
+    )
 
 
 @control("DB-24")
@@ -317,8 +381,9 @@ def test_psql_history_disabled(host: Any) -> None:
 @control("DB-25")
 def test_app_role_connection_limit(target: Target, expected: dict[str, Any]) -> None:
     user = expected["postgres"]["app_user"]
-    rows = target.psql(f"select rolconnlimit from pg_roles where rolname = '{user}'")
-    assert rows and int(rows[0][0]) > 0
+    rows = target.psql(f"select rolconnlimit from pg_roles where rolname = '{user}'")  # noqa: S608
+    assert rows
+    assert int(rows[0][0]) > 0
 
 
 @control("DB-25")
@@ -330,7 +395,8 @@ def test_authentication_timeout(target: Target) -> None:
 def test_firewall_limits_postgres_to_app_hosts(target: Target) -> None:
     chain = target.output("nft", "list", "chain", "inet", "filter", "input")
     rules = [line for line in chain.splitlines() if "5432" in line and "accept" in line]
-    assert rules and all("saddr" in line for line in rules)
+    assert rules
+    assert all("saddr" in line for line in rules)
 
 
 @control("DB-27")

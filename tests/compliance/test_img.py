@@ -21,7 +21,8 @@ def _run_in_image(target: Target, script: str) -> str:
 @control("IMG-01")
 def test_image_user_numeric_non_root(target: Target) -> None:
     user = target.api_image["Config"]["User"].split(":")[0]
-    assert user.isdigit() and int(user) != 0
+    assert user.isdigit()
+    assert int(user) != 0
 
 
 @control("IMG-03")
@@ -69,4 +70,3 @@ def test_no_secret_files_in_image(target: Target) -> None:
         "-not -path '*/site-packages/*' -not -path '/usr/share/*' -not -path '/etc/ssl/*' -type f 2>/dev/null || true",
     )
     assert found.split() == []
-

@@ -17,8 +17,8 @@ GROUP = "lb"
 def _directive(target: Target, name: str) -> list[str]:
     """Values of every occurrence of a directive in `nginx -T`, comments stripped."""
     values = []
-    for line in target.nginx.splitlines():
-        line = line.split("#", 1)[0].strip()
+    for raw in target.nginx.splitlines():
+        line = raw.split("#", 1)[0].strip()
         if line.startswith(f"{name} ") and line.endswith(";"):
             values.append(line[len(name) :].strip().rstrip(";").strip())
     return values
@@ -43,7 +43,8 @@ def test_nginx_installed(host: Any) -> None:
 @control("LB-01")
 def test_nginx_enabled_and_running(host: Any) -> None:
     nginx = host.service("nginx")
-    assert nginx.is_enabled and nginx.is_running
+    assert nginx.is_enabled
+    assert nginx.is_running
 
 
 @control("LB-01")
@@ -120,7 +121,8 @@ def test_client_max_body_size_explicit(target: Target, expected: dict[str, Any])
 )
 def test_timeouts(target: Target, directive: str, values: list[str]) -> None:
     found = _directive(target, directive)
-    assert found and all(v in values for v in found)
+    assert found
+    assert all(v in values for v in found)
 
 
 @control("LB-10")
@@ -131,7 +133,8 @@ def test_connection_limit_zone(target: Target) -> None:
 @control("LB-10")
 def test_connection_limit_per_client(target: Target, expected: dict[str, Any]) -> None:
     limits = [int(v.split()[1]) for v in _directive(target, "limit_conn") if v.startswith("default ")]
-    assert limits and all(0 < n <= expected["nginx"]["limit_conn_max"] for n in limits)
+    assert limits
+    assert all(0 < n <= expected["nginx"]["limit_conn_max"] for n in limits)
 
 
 @control("LB-10")
@@ -148,7 +151,8 @@ def test_ssl_protocols(target: Target) -> None:
 @pytest.mark.parametrize("protocol", ["-tls1", "-tls1_1"])
 def test_old_tls_handshake_refused(host: Any, protocol: str) -> None:
     result = host.run(f"openssl s_client -connect 127.0.0.1:443 {protocol} -brief </dev/null")
-    assert result.rc != 0 and "Protocol  :" not in result.stdout + result.stderr
+    assert result.rc != 0
+    assert "Protocol  :" not in result.stdout + result.stderr
 
 
 @control("LB-11")
@@ -166,7 +170,8 @@ def test_tls_parameter(target: Target, directive: str, value: str) -> None:
 @control("LB-12")
 def test_tls_ciphers_are_forward_secret_aead_or_sha2(target: Target) -> None:
     ciphers = [c for v in _directive(target, "ssl_ciphers") for c in v.strip("'\"").split(":")]
-    assert ciphers and all(c.startswith("ECDHE-") and not c.endswith(("-SHA", "MD5")) for c in ciphers)
+    assert ciphers
+    assert all(c.startswith("ECDHE-") and not c.endswith(("-SHA", "MD5")) for c in ciphers)
 
 
 @control("LB-12")
@@ -202,7 +207,8 @@ def test_certificate_chain_complete(target: Target) -> None:
 def test_hsts(target: Target) -> None:
     header = _curl_headers(target, "https://127.0.0.1/health/live").get("strict-transport-security", "")
     match = re.search(r"max-age=(\d+)", header)
-    assert match and int(match.group(1)) >= 15768000
+    assert match
+    assert int(match.group(1)) >= 15768000
 
 
 @control("LB-15")
@@ -212,7 +218,10 @@ def test_hsts(target: Target) -> None:
         ("x-frame-options", ["SAMEORIGIN", "DENY"]),
         ("x-content-type-options", ["nosniff"]),
         ("x-xss-protection", ["1; mode=block", "0"]),
-        ("content-security-policy", ["default-src 'none'; frame-ancestors 'none'", "script-src 'self'; object-src 'self'"]),
+        (
+            "content-security-policy",
+            ["default-src 'none'; frame-ancestors 'none'", "script-src 'self'; object-src 'self'"],
+        ),
     ],
 )
 def test_security_header(target: Target, header: str, allowed: list[str]) -> None:
@@ -221,7 +230,9 @@ def test_security_header(target: Target, header: str, allowed: list[str]) -> Non
 
 @control("LB-16")
 def test_unlisted_method_refused(target: Target) -> None:
-    status = target.output("curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "-X", "TRACE", "https://127.0.0.1/health/live")
+    status = target.output(
+        "curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "-X", "TRACE", "https://127.0.0.1/health/live"
+    )
     assert status == "405"
 
 
@@ -234,7 +245,8 @@ def test_method_allowlist_matches_api(target: Target, expected: dict[str, Any]) 
 @control("LB-17")
 def test_http_redirects_to_https(target: Target) -> None:
     headers = _curl_headers(target, "http://127.0.0.1/health/live")
-    assert headers[":status"] in ("301", "308") and headers.get("location", "").startswith("https://")
+    assert headers[":status"] in ("301", "308")
+    assert headers.get("location", "").startswith("https://")
 
 
 @control("LB-18")
@@ -253,19 +265,23 @@ def test_forwarded_headers_set(target: Target, header: str) -> None:
 
 @control("LB-18")
 def test_proxy_pass_only_to_upstream(target: Target) -> None:
-    targets = {v for v in _directive(target, "proxy_pass")}
-    assert targets and all(re.match(r"https?://slipway_api\b", t) for t in targets)
+    targets = set(_directive(target, "proxy_pass"))
+    assert targets
+    assert all(re.match(r"https?://slipway_api\b", t) for t in targets)
 
 
 @control("LB-19")
 def test_access_and_error_logs_on(target: Target) -> None:
-    assert "off" not in _directive(target, "access_log") and _directive(target, "error_log")
+    assert "off" not in _directive(target, "access_log")
+    assert _directive(target, "error_log")
 
 
 @control("LB-19")
 def test_log_directory(host: Any) -> None:
     f = host.file("/var/log/nginx")
-    assert f.user == "root" and f.group == "adm" and f.mode & 0o002 == 0
+    assert f.user == "root"
+    assert f.group == "adm"
+    assert f.mode & 0o002 == 0
 
 
 @control("LB-19")
@@ -277,5 +293,5 @@ def test_log_files_private(target: Target) -> None:
 
 @control("LB-20")
 def test_public_listeners_only_http_and_https(target: Target) -> None:
-    public = {port for _, address, port in target.listeners if address in ("0.0.0.0", "::", "*")}
+    public = {port for _, address, port in target.listeners if address in ("0.0.0.0", "::", "*")}  # noqa: S104
     assert public <= {80, 443}

@@ -21,7 +21,8 @@ def _args(target: Target, service: str) -> str:
 @control("MON-01")
 def test_prometheus_runs_as_prometheus(host: Any) -> None:
     processes = host.process.filter(comm="prometheus")
-    assert processes and {p.user for p in processes} == {"prometheus"}
+    assert processes
+    assert {p.user for p in processes} == {"prometheus"}
 
 
 @control("MON-01")
@@ -37,7 +38,8 @@ def test_prometheus_from_distribution_package(host: Any) -> None:
 @control("MON-02")
 def test_prometheus_listens_on_private_address(target: Target) -> None:
     addresses = {a for _, a, p in target.listeners if p == 9090}
-    assert addresses and addresses <= {target.private_ip, "127.0.0.1", "::1"}
+    assert addresses
+    assert addresses <= {target.private_ip, "127.0.0.1", "::1"}
 
 
 @control("MON-02")
@@ -45,7 +47,8 @@ def test_prometheus_web_config_with_auth(target: Target) -> None:
     match = re.search(r"--web\.config\.file=(\S+)", _args(target, "prometheus"))
     assert match
     web = target.host.file(match.group(1)).content_string
-    assert "basic_auth_users" in web and "tls_server_config" in web
+    assert "basic_auth_users" in web
+    assert "tls_server_config" in web
 
 
 @control("MON-03")
@@ -72,19 +75,23 @@ def test_exporter_ports_firewalled_to_mon(target: Target, expected: dict[str, An
 @control("MON-05")
 def test_prometheus_config_directory(host: Any) -> None:
     f = host.file("/etc/prometheus")
-    assert f.user == "root" and f.group == "prometheus" and f.mode & ~0o750 == 0
+    assert f.user == "root"
+    assert f.group == "prometheus"
+    assert f.mode & ~0o750 == 0
 
 
 @control("MON-05")
 def test_prometheus_data_directory(host: Any) -> None:
     f = host.file("/var/lib/prometheus")
-    assert f.user == "prometheus" and f.mode & ~0o750 == 0
+    assert f.user == "prometheus"
+    assert f.mode & ~0o750 == 0
 
 
 @control("MON-06")
 def test_alertmanager_listens_privately(target: Target) -> None:
     addresses = {a for _, a, p in target.listeners if p == 9093}
-    assert addresses and addresses <= {target.private_ip, "127.0.0.1", "::1"}
+    assert addresses
+    assert addresses <= {target.private_ip, "127.0.0.1", "::1"}
 
 
 @control("MON-06")
@@ -119,8 +126,11 @@ def test_retention_set(target: Target) -> None:
 
 @control("MON-10")
 def test_node_exporter_targets_every_host(target: Target) -> None:
-    out = target.output("curl", "-s", "--max-time", "10", f"http://{target.private_ip}:9090/api/v1/targets?state=active")
+    out = target.output(
+        "curl", "-s", "--max-time", "10", f"http://{target.private_ip}:9090/api/v1/targets?state=active"
+    )
     import json  # noqa: PLC0415
 
     targets = [t for t in json.loads(out)["data"]["activeTargets"] if t["labels"].get("job") == "node"]
-    assert targets and all(t["health"] == "up" for t in targets)
+    assert targets
+    assert all(t["health"] == "up" for t in targets)

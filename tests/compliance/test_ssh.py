@@ -27,7 +27,8 @@ def test_sshd_config_files(target: Target) -> None:
     out = target.shell("stat -c '%n %a %U %G' /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf 2>/dev/null || true")
     bad = [line for line in out.splitlines() if line.split()[1:] != ["600", "root", "root"]]
 
-    assert out.strip() and bad == []
+    assert out.strip()
+    assert bad == []
 
 
 @control("SSH-02")
@@ -162,7 +163,8 @@ def test_macs(target: Target, expected: dict[str, Any]) -> None:
 def test_host_keys_under_etc_ssh(target: Target) -> None:
     keys = target.sshd["hostkey"].splitlines()
 
-    assert keys and all(k.startswith("/etc/ssh/ssh_host_") for k in keys)
+    assert keys
+    assert all(k.startswith("/etc/ssh/ssh_host_") for k in keys)
 
 
 @control("SSH-14")
@@ -219,13 +221,16 @@ def test_single_sshd_listener_without_crypto_overrides(host: Any) -> None:
     listeners = [p for p in host.process.filter(comm="sshd") if "listener" in p.args or p.ppid == 1]
 
     assert len(listeners) == 1
-    assert not any(flag in listeners[0].args for flag in ("-oCiphers", "-oKexAlgorithms", "-oHostKeyAlgorithms", "-oMACs"))
+    assert not any(
+        flag in listeners[0].args for flag in ("-oCiphers", "-oKexAlgorithms", "-oHostKeyAlgorithms", "-oMACs")
+    )
 
 
 @control("SSH-21")
 def test_ssh_service_enabled_and_running(host: Any) -> None:
     ssh = host.service("ssh")
-    assert ssh.is_enabled and ssh.is_running
+    assert ssh.is_enabled
+    assert ssh.is_running
 
 
 @control("SSH-21")
@@ -266,6 +271,8 @@ def test_client_checks_host_keys(target: Target) -> None:
 
 
 @control("SSH-24")
-@pytest.mark.parametrize(("client_key", "server_key"), [("ciphers", "ciphers"), ("kexalgorithms", "kexalgorithms"), ("macs", "macs")])
+@pytest.mark.parametrize(
+    ("client_key", "server_key"), [("ciphers", "ciphers"), ("kexalgorithms", "kexalgorithms"), ("macs", "macs")]
+)
 def test_client_crypto_matches_server(target: Target, client_key: str, server_key: str) -> None:
     assert target.ssh_client[client_key] == target.sshd[server_key]

@@ -29,7 +29,11 @@ MIN_PASSING_CONTROLS = 150
 def _run(name: str, **limits: tuple[str, ...]) -> ComplianceRun:
     paths = EnvPaths.for_env(ENV)
     return run_compliance(
-        paths.inventory_file, paths.root / "compliance" / name, title=f"Compliance: {ENV} ({name})", echo=False, **limits
+        paths.inventory_file,
+        paths.root / "compliance" / name,
+        title=f"Compliance: {ENV} ({name})",
+        echo=False,
+        **limits,
     )
 
 
@@ -76,7 +80,7 @@ def drill(e2e_fleet: Deployment, full_run: ComplianceRun) -> Iterator[Drill]:
         for future in [pool.submit(reconverge, ENV, host, tags, extra_vars) for host, tags in tags_by_host.items()]:
             future.result()
     after = _run("repaired", hosts=hosts, controls=controls)
-    yield Drill(before=before, after=after)
+    return Drill(before=before, after=after)
 
 
 @pytest.mark.parametrize("item", BREAKS, ids=[f"{b.control}-{b.host}" for b in BREAKS])

@@ -84,7 +84,8 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testcase classname="tests.compliance.test_all" name="test_aslr_full[ALL-14-lb-kernel.randomize_va_space-2]">
  <properties><property name="control" value="ALL-14"/><property name="host" value="lb"/>
  <property name="check" value="test_aslr_full"/>
- <property name="waiver" value="{&quot;platform&quot;: &quot;local&quot;, &quot;reason&quot;: &quot;Kernel-global setting.&quot;}"/>
+ <property name="waiver"
+  value="{&quot;platform&quot;: &quot;local&quot;, &quot;reason&quot;: &quot;Kernel-global setting.&quot;}"/>
  </properties><skipped message="waived on local: Kernel-global setting."/></testcase>
 <testcase classname="tests.compliance.test_all" name="test_shadow_backups[ALL-40-lb-/etc/shadow-]">
  <properties><property name="control" value="ALL-40"/><property name="host" value="lb"/>
@@ -133,7 +134,8 @@ def test_cli_refuses_a_bad_environment_name(capsys: pytest.CaptureFixture[str]) 
 def test_cli_names_a_missing_inventory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--inventory", str(tmp_path / "nowhere.yml")]) == 2
     err = capsys.readouterr().err
-    assert "no inventory at" in err and "what to do:" in err
+    assert "no inventory at" in err
+    assert "what to do:" in err
 
 
 def test_cli_requires_env_or_inventory(capsys: pytest.CaptureFixture[str]) -> None:
