@@ -56,6 +56,34 @@ class Target:
         return self.output("sh", "-c", script)
 
     @functools.cached_property
+    def sysctls(self) -> dict[str, str]:
+        """Every readable kernel parameter, read once (`sysctl -a`)."""
+        result = {}
+        for line in self.shell("sysctl -a 2>/dev/null; true").splitlines():
+            key, sep, value = line.partition(" = ")
+            if sep:
+                result[key.strip()] = value.strip()
+        return result
+
+    def sysctl(self, key: str) -> int | str | None:
+        """A kernel parameter as testinfra's host.sysctl gives it (int when numeric), None if absent."""
+        value = self.sysctls.get(key)
+        if value is None:
+            return None
+        return int(value) if value.lstrip("-").isdigit() else value
+
+    @functools.cached_property
+    def packages(self) -> set[str]:
+        """Names of the installed Debian packages, read once."""
+        out = self.output("dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n")
+        return {
+            line.split()[0] for line in out.splitlines() if len(line.split()) > 1 and line.split()[1].startswith("ii")
+        }
+
+    def installed(self, package: str) -> bool:
+        return package in self.packages
+
+    @functools.cached_property
     def sshd(self) -> dict[str, str]:
         """Effective sshd settings (`sshd -T`), keys lowercase; repeated keys joined by newlines."""
         return _keyed(self.output("sshd", "-T", "-C", "user=root,host=compliance,addr=127.0.0.1"))

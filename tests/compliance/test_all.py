@@ -27,37 +27,37 @@ ABSENT_PACKAGES = {
 
 @control("ALL-01")
 @pytest.mark.parametrize("package", ABSENT_PACKAGES["ALL-01"])
-def test_inetd_not_installed(host: Any, package: str) -> None:
-    assert not host.package(package).is_installed
+def test_inetd_not_installed(target: Target, package: str) -> None:
+    assert not target.installed(package)
 
 
 @control("ALL-02")
 @pytest.mark.parametrize("package", ABSENT_PACKAGES["ALL-02"])
-def test_telnet_not_installed(host: Any, package: str) -> None:
-    assert not host.package(package).is_installed
+def test_telnet_not_installed(target: Target, package: str) -> None:
+    assert not target.installed(package)
 
 
 @control("ALL-03")
 @pytest.mark.parametrize("package", ABSENT_PACKAGES["ALL-03"])
-def test_rsh_not_installed(host: Any, package: str) -> None:
-    assert not host.package(package).is_installed
+def test_rsh_not_installed(target: Target, package: str) -> None:
+    assert not target.installed(package)
 
 
 @control("ALL-04")
 @pytest.mark.parametrize("package", ABSENT_PACKAGES["ALL-04"])
-def test_nis_not_installed(host: Any, package: str) -> None:
-    assert not host.package(package).is_installed
+def test_nis_not_installed(target: Target, package: str) -> None:
+    assert not target.installed(package)
 
 
 @control("ALL-05")
 @pytest.mark.parametrize("package", ABSENT_PACKAGES["ALL-05"])
-def test_tftp_server_not_installed(host: Any, package: str) -> None:
-    assert not host.package(package).is_installed
+def test_tftp_server_not_installed(target: Target, package: str) -> None:
+    assert not target.installed(package)
 
 
 @control("ALL-06")
-def test_prelink_not_installed(host: Any) -> None:
-    assert not host.package("prelink").is_installed
+def test_prelink_not_installed(target: Target) -> None:
+    assert not target.installed("prelink")
 
 
 UNNEEDED_DAEMONS = [
@@ -81,14 +81,14 @@ UNNEEDED_DAEMONS = [
 
 @control("ALL-07")
 @pytest.mark.parametrize(("package", "service"), UNNEEDED_DAEMONS, ids=[p for p, _ in UNNEEDED_DAEMONS])
-def test_unneeded_daemon_absent_or_masked(host: Any, package: str, service: str) -> None:
-    assert not host.package(package).is_installed or host.service(service).is_masked
+def test_unneeded_daemon_absent_or_masked(host: Any, target: Target, package: str, service: str) -> None:
+    assert not target.installed(package) or host.service(service).is_masked
 
 
 @control("ALL-08")
 @pytest.mark.parametrize("package", ABSENT_PACKAGES["ALL-08"])
-def test_client_tool_not_installed(host: Any, package: str) -> None:
-    assert not host.package(package).is_installed
+def test_client_tool_not_installed(target: Target, package: str) -> None:
+    assert not target.installed(package)
 
 
 def _allowed(target: Target, expected: dict[str, Any]) -> list[str]:
@@ -133,8 +133,8 @@ def test_time_daemon_has_servers(host: Any) -> None:
 
 
 @control("ALL-12")
-def test_unattended_upgrades_installed(host: Any) -> None:
-    assert host.package("unattended-upgrades").is_installed
+def test_unattended_upgrades_installed(target: Target) -> None:
+    assert target.installed("unattended-upgrades")
 
 
 @control("ALL-12")
@@ -178,20 +178,20 @@ def _sysctl_cases(controls: dict[str, dict[str, int]], control_id: str) -> list[
 
 @control("ALL-14")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(SYSCTL_CONTROLS, "ALL-14"))
-def test_aslr_full(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_aslr_full(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-15")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(SYSCTL_CONTROLS, "ALL-15"))
-def test_ptrace_restricted(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_ptrace_restricted(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-16")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(SYSCTL_CONTROLS, "ALL-16"))
-def test_suid_core_dumps_off(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_suid_core_dumps_off(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-16")
@@ -202,39 +202,39 @@ def test_core_dumps_limited_to_zero(target: Target) -> None:
 
 
 @control("ALL-16")
-def test_systemd_coredump_stores_nothing(host: Any) -> None:
-    if not host.package("systemd-coredump").is_installed:
+def test_systemd_coredump_stores_nothing(host: Any, target: Target) -> None:
+    if not target.installed("systemd-coredump"):
         return
     assert host.file("/etc/systemd/coredump.conf").contains(r"^Storage=none")
 
 
 @control("ALL-17")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(SYSCTL_CONTROLS, "ALL-17"))
-def test_sysrq_disabled(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_sysrq_disabled(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-18")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(SYSCTL_CONTROLS, "ALL-18"))
-def test_link_protection(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_link_protection(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-18")
-def test_fifo_protection(host: Any) -> None:
-    assert host.sysctl("fs.protected_fifos") in (1, 2)
+def test_fifo_protection(target: Target) -> None:
+    assert target.sysctl("fs.protected_fifos") in (1, 2)
 
 
 @control("ALL-19")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(SYSCTL_CONTROLS, "ALL-19"))
-def test_kernel_pointer_kexec_bpf_restricted(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_kernel_pointer_kexec_bpf_restricted(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-20")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(SYSCTL_CONTROLS, "ALL-20"))
-def test_modules_not_locked(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_modules_not_locked(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-21")
@@ -293,67 +293,67 @@ NET_SYSCTLS: dict[str, dict[str, int]] = {
 
 @control("ALL-23")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-23"))
-def test_source_routing_refused(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_source_routing_refused(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-24")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-24"))
-def test_inbound_redirects_refused(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_inbound_redirects_refused(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-25")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-25"))
-def test_redirects_not_sent(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_redirects_not_sent(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-26")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-26"))
-def test_reverse_path_filter_strict(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_reverse_path_filter_strict(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-27")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-27"))
-def test_martians_logged(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_martians_logged(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-28")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-28"))
-def test_icmp_hygiene(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_icmp_hygiene(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-29")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-29"))
-def test_tcp_hardening(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_tcp_hardening(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-30")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-30"))
-def test_arp_and_shared_media(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_arp_and_shared_media(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-30")
-def test_arp_ignore(host: Any) -> None:
-    assert host.sysctl("net.ipv4.conf.all.arp_ignore") in (1, 2)
+def test_arp_ignore(target: Target) -> None:
+    assert target.sysctl("net.ipv4.conf.all.arp_ignore") in (1, 2)
 
 
 @control("ALL-31")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-31"))
-def test_forwarding_off(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_forwarding_off(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 @control("ALL-32")
 @pytest.mark.parametrize(("key", "value"), _sysctl_cases(NET_SYSCTLS, "ALL-32"))
-def test_ipv6_router_advertisements_ignored(host: Any, key: str, value: int) -> None:
-    assert host.sysctl(key) == value
+def test_ipv6_router_advertisements_ignored(target: Target, key: str, value: int) -> None:
+    assert target.sysctl(key) == value
 
 
 # --- Kernel modules and mounts (ALL-33..38); waived on container platforms --------------------
@@ -753,8 +753,8 @@ def test_no_forward_files(target: Target) -> None:
 
 
 @control("ALL-54")
-def test_pwquality_installed(host: Any) -> None:
-    assert host.package("libpam-pwquality").is_installed
+def test_pwquality_installed(target: Target) -> None:
+    assert target.installed("libpam-pwquality")
 
 
 def _conf_values(text: str) -> dict[str, str]:
@@ -841,8 +841,8 @@ def test_pam_unix_without_nullok_and_strong_hash(target: Target) -> None:
 
 
 @control("ALL-57")
-def test_sudo_installed(host: Any) -> None:
-    assert host.package("sudo").is_installed
+def test_sudo_installed(target: Target) -> None:
+    assert target.installed("sudo")
 
 
 def _sudoers(target: Target) -> str:
@@ -1007,8 +1007,8 @@ def test_journald_rotation_limited(target: Target) -> None:
 
 
 @control("ALL-66")
-def test_single_logging_system(host: Any) -> None:
-    assert not (host.package("rsyslog").is_installed and host.service("systemd-journald").is_running)
+def test_single_logging_system(host: Any, target: Target) -> None:
+    assert not (target.installed("rsyslog") and host.service("systemd-journald").is_running)
 
 
 @control("ALL-67")
@@ -1022,8 +1022,8 @@ def test_journal_upload_enabled(host: Any) -> None:
 
 
 @control("ALL-68")
-def test_auditd_installed(host: Any) -> None:
-    assert host.package("auditd").is_installed
+def test_auditd_installed(target: Target) -> None:
+    assert target.installed("auditd")
 
 
 @control("ALL-68")
@@ -1079,8 +1079,8 @@ def test_audit_rules_immutable(target: Target) -> None:
 
 
 @control("ALL-70")
-def test_aide_installed(host: Any) -> None:
-    assert host.package("aide").is_installed
+def test_aide_installed(target: Target) -> None:
+    assert target.installed("aide")
 
 
 @control("ALL-70")
@@ -1097,14 +1097,14 @@ def test_aide_check_scheduled(host: Any) -> None:
 
 
 @control("ALL-71")
-def test_nftables_installed_and_enabled(host: Any) -> None:
-    assert host.package("nftables").is_installed
+def test_nftables_installed_and_enabled(host: Any, target: Target) -> None:
+    assert target.installed("nftables")
     assert host.service("nftables").is_enabled
 
 
 @control("ALL-71")
-def test_ufw_absent(host: Any) -> None:
-    assert not host.package("ufw").is_installed
+def test_ufw_absent(target: Target) -> None:
+    assert not target.installed("ufw")
 
 
 def _input_chain(target: Target) -> str:
@@ -1186,8 +1186,8 @@ def test_no_wireless_interfaces(target: Target) -> None:
 
 
 @control("ALL-74")
-def test_bluetooth_absent_or_masked(host: Any) -> None:
-    assert not host.package("bluez").is_installed or host.service("bluetooth").is_masked
+def test_bluetooth_absent_or_masked(host: Any, target: Target) -> None:
+    assert not target.installed("bluez") or host.service("bluetooth").is_masked
 
 
 # --- Node exporter everywhere (MON-10, the per-host half) -------------------------------------
