@@ -18,6 +18,38 @@ class ProbeError(AssertionError):
     """A probe command failed on the host; the message names the host, command and output."""
 
 
+@dataclass
+class FileFacts:
+    """What the checklist asks of a file, from one `stat` call; content through testinfra."""
+
+    path: str
+    host: Any
+    exists: bool
+    mode: int = 0
+    user: str = ""
+    group: str = ""
+    kind: str = ""
+
+    @property
+    def is_directory(self) -> bool:
+        return self.kind == "directory"
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.kind == "symbolic link"
+
+    @property
+    def linked_to(self) -> str:
+        return str(self.host.file(self.path).linked_to)
+
+    @property
+    def content_string(self) -> str:
+        return str(self.host.file(self.path).content_string)
+
+    def contains(self, pattern: str) -> bool:
+        return bool(self.host.file(self.path).contains(pattern))
+
+
 @dataclass(eq=False)
 class Target:
     name: str
@@ -50,6 +82,19 @@ class Target:
                 raise ProbeError(f"{self.name}: {' '.join(command)} exited {result.rc}: {result.stderr.strip()[:400]}")
             self._cache[key] = result.stdout
         return str(self._cache[key])
+
+    def file(self, path: str) -> FileFacts:
+        """Mode, owner, group and type of a path in one command, cached for the run."""
+        key = f"file:{path}"
+        if key not in self._cache:
+            result = self.host.run(f"stat -c '%a|%U|%G|%F' {_quote(path)}")
+            if result.rc != 0:
+                self._cache[key] = FileFacts(path, self.host, exists=False)
+            else:
+                mode, user, group, kind = result.stdout.strip().split("|", 3)
+                self._cache[key] = FileFacts(path, self.host, True, int(mode, 8), user, group, kind)
+        facts: FileFacts = self._cache[key]
+        return facts
 
     def shell(self, script: str) -> str:
         """stdout of a shell pipeline that must succeed (for find/awk one-liners)."""

@@ -123,9 +123,9 @@ def test_exactly_one_time_daemon_runs(host: Any) -> None:
 
 
 @control("ALL-11")
-def test_time_daemon_has_servers(host: Any) -> None:
-    conf = host.file("/etc/chrony/chrony.conf")
-    timesyncd = host.file("/etc/systemd/timesyncd.conf")
+def test_time_daemon_has_servers(host: Any, target: Target) -> None:
+    conf = target.file("/etc/chrony/chrony.conf")
+    timesyncd = target.file("/etc/systemd/timesyncd.conf")
     if host.service("chrony").is_running:
         assert conf.contains(r"^\s*(server|pool)\s")
     else:
@@ -205,7 +205,7 @@ def test_core_dumps_limited_to_zero(target: Target) -> None:
 def test_systemd_coredump_stores_nothing(host: Any, target: Target) -> None:
     if not target.installed("systemd-coredump"):
         return
-    assert host.file("/etc/systemd/coredump.conf").contains(r"^Storage=none")
+    assert target.file("/etc/systemd/coredump.conf").contains(r"^Storage=none")
 
 
 @control("ALL-17")
@@ -238,8 +238,8 @@ def test_modules_not_locked(target: Target, key: str, value: int) -> None:
 
 
 @control("ALL-21")
-def test_cpu_has_nx(host: Any) -> None:
-    assert host.file("/proc/cpuinfo").contains(r"^flags.*\bnx\b")
+def test_cpu_has_nx(target: Target) -> None:
+    assert target.file("/proc/cpuinfo").contains(r"^flags.*\bnx\b")
 
 
 @control("ALL-22")
@@ -433,47 +433,47 @@ def _mode_at_most(mode: int, ceiling: int) -> bool:
 
 @control("ALL-39")
 @pytest.mark.parametrize("path", ["/etc/passwd", "/etc/group"])
-def test_passwd_and_group_files(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_passwd_and_group_files(target: Target, path: str) -> None:
+    f = target.file(path)
     assert (f.mode, f.user, f.group) == (0o644, "root", "root")
 
 
 @control("ALL-39")
 @pytest.mark.parametrize("path", ["/etc/passwd-", "/etc/group-"])
-def test_passwd_and_group_backups(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_passwd_and_group_backups(target: Target, path: str) -> None:
+    f = target.file(path)
     assert not f.exists or (_mode_at_most(f.mode, 0o644) and (f.user, f.group) == ("root", "root"))
 
 
 @control("ALL-40")
 @pytest.mark.parametrize("path", ["/etc/shadow", "/etc/gshadow"])
-def test_shadow_files(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_shadow_files(target: Target, path: str) -> None:
+    f = target.file(path)
     assert (f.mode, f.user, f.group) == (0o640, "root", "shadow")
 
 
 @control("ALL-40")
 @pytest.mark.parametrize("path", ["/etc/shadow-", "/etc/gshadow-"])
-def test_shadow_backups(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_shadow_backups(target: Target, path: str) -> None:
+    f = target.file(path)
     assert not f.exists or (_mode_at_most(f.mode, 0o640) and (f.user, f.group) == ("root", "shadow"))
 
 
 @control("ALL-41")
-def test_shells_file(host: Any) -> None:
-    f = host.file("/etc/shells")
+def test_shells_file(target: Target) -> None:
+    f = target.file("/etc/shells")
     assert (f.mode, f.user, f.group) == (0o644, "root", "root")
 
 
 @control("ALL-41")
-def test_opasswd_file(host: Any) -> None:
-    f = host.file("/etc/security/opasswd")
+def test_opasswd_file(target: Target) -> None:
+    f = target.file("/etc/security/opasswd")
     assert not f.exists or (_mode_at_most(f.mode, 0o600) and (f.user, f.group) == ("root", "root"))
 
 
 @control("ALL-42")
-def test_no_hosts_equiv(host: Any) -> None:
-    assert not host.file("/etc/hosts.equiv").exists
+def test_no_hosts_equiv(target: Target) -> None:
+    assert not target.file("/etc/hosts.equiv").exists
 
 
 @control("ALL-42")
@@ -577,20 +577,20 @@ def test_system_accounts_are_locked(target: Target, expected: dict[str, Any]) ->
     ],
 )
 def test_login_defs_value(target: Target, key: str, value: str) -> None:
-    content = target.host.file("/etc/login.defs").content_string
+    content = target.file("/etc/login.defs").content_string
     values = [line.split()[1] for line in content.splitlines() if line.split()[:1] == [key] and len(line.split()) > 1]
 
     assert values == [value]
 
 
 @control("ALL-47")
-def test_login_defs_strong_hash(host: Any) -> None:
-    assert host.file("/etc/login.defs").contains(r"^ENCRYPT_METHOD\s+(YESCRYPT|SHA512)\s*$")
+def test_login_defs_strong_hash(target: Target) -> None:
+    assert target.file("/etc/login.defs").contains(r"^ENCRYPT_METHOD\s+(YESCRYPT|SHA512)\s*$")
 
 
 @control("ALL-47")
 def test_login_defs_paths_without_dot(target: Target) -> None:
-    content = target.host.file("/etc/login.defs").content_string
+    content = target.file("/etc/login.defs").content_string
     paths = [
         line.split(None, 1)[1] for line in content.splitlines() if line.split()[:1] in (["ENV_PATH"], ["ENV_SUPATH"])
     ]
@@ -602,8 +602,8 @@ def test_login_defs_paths_without_dot(target: Target) -> None:
 
 
 @control("ALL-47")
-def test_login_defs_file(host: Any) -> None:
-    f = host.file("/etc/login.defs")
+def test_login_defs_file(target: Target) -> None:
+    f = target.file("/etc/login.defs")
     assert (f.mode, f.user, f.group) == (0o644, "root", "root")
 
 
@@ -646,7 +646,7 @@ def test_new_users_inactive_after_45_days(target: Target) -> None:
 
 @control("ALL-49")
 def test_shell_timeout_readonly(target: Target) -> None:
-    profile = target.shell("cat /etc/profile /etc/profile.d/*.sh /etc/bash.bashrc 2>/dev/null")
+    profile = target.shell("cat /etc/profile /etc/profile.d/*.sh /etc/bash.bashrc 2>/dev/null; true")
     timeouts = [int(v) for v in _shell_values(profile, "TMOUT")]
 
     assert timeouts
@@ -724,7 +724,7 @@ def test_interactive_homes_owned_and_private(target: Target) -> None:
     bad = []
     for user in _interactive_users(target):
         home = target.output("getent", "passwd", user).split(":")[5]
-        f = target.host.file(home)
+        f = target.file(home)
         if not (f.is_directory and f.user == user and _mode_at_most(f.mode, 0o750)):
             bad.append(user)
 
@@ -744,7 +744,7 @@ def test_dotfiles_not_group_or_world_writable(target: Target) -> None:
 @control("ALL-53")
 def test_no_forward_files(target: Target) -> None:
     homes = [target.output("getent", "passwd", u).split(":")[5] for u in [*_interactive_users(target), "root"]]
-    found = [h for h in homes for name in (".forward", ".netrc", ".rhosts") if target.host.file(f"{h}/{name}").exists]
+    found = [h for h in homes for name in (".forward", ".netrc", ".rhosts") if target.file(f"{h}/{name}").exists]
 
     assert found == []
 
@@ -784,7 +784,7 @@ def _conf_values(text: str) -> dict[str, str]:
 )
 def test_pwquality_setting(target: Target, key: str, check: str) -> None:
     values = _conf_values(
-        target.shell("cat /etc/security/pwquality.conf /etc/security/pwquality.conf.d/*.conf 2>/dev/null")
+        target.shell("cat /etc/security/pwquality.conf /etc/security/pwquality.conf.d/*.conf 2>/dev/null; true")
     )
 
     assert key in values
@@ -795,19 +795,19 @@ def test_pwquality_setting(target: Target, key: str, check: str) -> None:
 
 
 @control("ALL-54")
-def test_pwquality_in_pam_password_stack(host: Any) -> None:
-    assert host.file("/etc/pam.d/common-password").contains(r"^password\s+\S+\s+pam_pwquality\.so")
+def test_pwquality_in_pam_password_stack(target: Target) -> None:
+    assert target.file("/etc/pam.d/common-password").contains(r"^password\s+\S+\s+pam_pwquality\.so")
 
 
 @control("ALL-55")
 @pytest.mark.parametrize("stack", ["common-auth", "common-account"])
-def test_faillock_in_pam_stack(host: Any, stack: str) -> None:
-    assert host.file(f"/etc/pam.d/{stack}").contains(r"pam_faillock\.so")
+def test_faillock_in_pam_stack(target: Target, stack: str) -> None:
+    assert target.file(f"/etc/pam.d/{stack}").contains(r"pam_faillock\.so")
 
 
 @control("ALL-55")
 def test_faillock_settings(target: Target) -> None:
-    values = _conf_values(target.host.file("/etc/security/faillock.conf").content_string)
+    values = _conf_values(target.file("/etc/security/faillock.conf").content_string)
 
     assert 0 < int(values["deny"]) <= 5
     assert int(values["unlock_time"]) == 0 or int(values["unlock_time"]) >= 900
@@ -817,7 +817,7 @@ def test_faillock_settings(target: Target) -> None:
 def test_pwhistory_configured(target: Target) -> None:
     lines = [
         line
-        for line in target.host.file("/etc/pam.d/common-password").content_string.splitlines()
+        for line in target.file("/etc/pam.d/common-password").content_string.splitlines()
         if "pam_pwhistory.so" in line
     ]
 
@@ -875,8 +875,8 @@ def test_sudo_timestamp_timeout(target: Target) -> None:
 
 
 @control("ALL-57")
-def test_sudoers_file(host: Any) -> None:
-    f = host.file("/etc/sudoers")
+def test_sudoers_file(target: Target) -> None:
+    f = target.file("/etc/sudoers")
     assert (f.mode, f.user, f.group) == (0o440, "root", "root")
 
 
@@ -884,7 +884,7 @@ def test_sudoers_file(host: Any) -> None:
 def test_su_restricted_to_empty_group(target: Target) -> None:
     lines = [
         line
-        for line in target.host.file("/etc/pam.d/su").content_string.splitlines()
+        for line in target.file("/etc/pam.d/su").content_string.splitlines()
         if line.split()[:3] == ["auth", "required", "pam_wheel.so"] and "use_uid" in line
     ]
 
@@ -915,15 +915,15 @@ def test_cron_running(host: Any) -> None:
         ("/etc/cron.d", 0o700),
     ],
 )
-def test_cron_permissions(host: Any, path: str, mode: int) -> None:
-    f = host.file(path)
+def test_cron_permissions(target: Target, path: str, mode: int) -> None:
+    f = target.file(path)
     assert (f.mode, f.user, f.group) == (mode, "root", "root")
 
 
 @control("ALL-61")
 @pytest.mark.parametrize("path", ["/etc/cron.allow", "/etc/at.allow"])
-def test_allow_lists_present(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_allow_lists_present(target: Target, path: str) -> None:
+    f = target.file(path)
     assert f.exists
     assert f.user == "root"
     assert _mode_at_most(f.mode, 0o640)
@@ -931,15 +931,15 @@ def test_allow_lists_present(host: Any, path: str) -> None:
 
 @control("ALL-61")
 @pytest.mark.parametrize("path", ["/etc/cron.deny", "/etc/at.deny"])
-def test_deny_lists_absent_or_restricted(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_deny_lists_absent_or_restricted(target: Target, path: str) -> None:
+    f = target.file(path)
     assert not f.exists or (f.user == "root" and _mode_at_most(f.mode, 0o640))
 
 
 @control("ALL-62")
 @pytest.mark.parametrize("path", ["/etc/motd", "/etc/issue", "/etc/issue.net"])
-def test_banner_reveals_nothing(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_banner_reveals_nothing(target: Target, path: str) -> None:
+    f = target.file(path)
     if not f.exists:
         return
     content = f.content_string
@@ -950,14 +950,14 @@ def test_banner_reveals_nothing(host: Any, path: str) -> None:
 
 @control("ALL-62")
 @pytest.mark.parametrize("path", ["/etc/motd", "/etc/issue", "/etc/issue.net"])
-def test_banner_file_permissions(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_banner_file_permissions(target: Target, path: str) -> None:
+    f = target.file(path)
     assert not f.exists or (f.mode, f.user, f.group) == (0o644, "root", "root")
 
 
 @control("ALL-63")
-def test_bootloader_password_and_permissions(host: Any) -> None:
-    cfg = host.file("/boot/grub/grub.cfg")
+def test_bootloader_password_and_permissions(target: Target) -> None:
+    cfg = target.file("/boot/grub/grub.cfg")
     assert cfg.exists
     assert cfg.mode == 0o600
     assert cfg.user == "root"
@@ -968,8 +968,8 @@ def test_bootloader_password_and_permissions(host: Any) -> None:
 
 
 @control("ALL-64")
-def test_var_log_owner(host: Any) -> None:
-    f = host.file("/var/log")
+def test_var_log_owner(target: Target) -> None:
+    f = target.file("/var/log")
     assert f.user == "root"
     assert f.group in ("root", "syslog")
 
@@ -990,7 +990,7 @@ def test_journald_active(host: Any) -> None:
 @pytest.mark.parametrize("setting", ["Storage=persistent", "Compress=yes", "ForwardToSyslog=no"])
 def test_journald_setting(target: Target, setting: str) -> None:
     key = setting.split("=", maxsplit=1)[0]
-    text = target.shell("cat /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null")
+    text = target.shell("cat /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null; true")
     values = [line.strip() for line in text.splitlines() if line.strip().startswith(f"{key}=")]
 
     assert values
@@ -999,7 +999,7 @@ def test_journald_setting(target: Target, setting: str) -> None:
 
 @control("ALL-65")
 def test_journald_rotation_limited(target: Target) -> None:
-    text = target.shell("cat /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null")
+    text = target.shell("cat /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null; true")
 
     assert any(
         line.strip().startswith(("SystemMaxUse=", "SystemKeepFree=", "MaxRetentionSec=")) for line in text.splitlines()
@@ -1047,7 +1047,7 @@ def test_auditd_enabled(host: Any) -> None:
     ],
 )
 def test_auditd_conf_value(target: Target, key: str, value: str) -> None:
-    values = _conf_values(target.host.file("/etc/audit/auditd.conf").content_string)
+    values = _conf_values(target.file("/etc/audit/auditd.conf").content_string)
 
     assert values.get(key, "").lower() == value
 
@@ -1084,13 +1084,13 @@ def test_aide_installed(target: Target) -> None:
 
 
 @control("ALL-70")
-def test_aide_database_present(host: Any) -> None:
-    assert host.file("/var/lib/aide/aide.db").exists
+def test_aide_database_present(target: Target) -> None:
+    assert target.file("/var/lib/aide/aide.db").exists
 
 
 @control("ALL-70")
-def test_aide_check_scheduled(host: Any) -> None:
-    assert host.service("dailyaidecheck.timer").is_enabled or host.file("/etc/cron.daily/aide").exists
+def test_aide_check_scheduled(host: Any, target: Target) -> None:
+    assert host.service("dailyaidecheck.timer").is_enabled or target.file("/etc/cron.daily/aide").exists
 
 
 # --- Firewall (ALL-71..74) --------------------------------------------------------------------
@@ -1136,8 +1136,8 @@ def test_established_accepted(target: Target) -> None:
 
 
 @control("ALL-72")
-def test_rules_persistent(host: Any) -> None:
-    assert host.file("/etc/nftables.conf").contains("policy drop")
+def test_rules_persistent(target: Target) -> None:
+    assert target.file("/etc/nftables.conf").contains("policy drop")
 
 
 @control("ALL-73")

@@ -18,8 +18,8 @@ def test_ip_forwarding_on_for_docker(host: Any) -> None:
 
 
 @control("APP-02")
-def test_overlay_filesystem_available(host: Any) -> None:
-    assert host.file("/proc/filesystems").contains(r"\soverlay$")
+def test_overlay_filesystem_available(target: Target) -> None:
+    assert target.file("/proc/filesystems").contains(r"\soverlay$")
 
 
 @control("APP-03")
@@ -151,23 +151,23 @@ def test_authorization_plugin(target: Target) -> None:
 @pytest.mark.parametrize("unit", ["docker.service", "docker.socket"])
 def test_unit_files(target: Target, unit: str) -> None:
     path = target.output("systemctl", "show", "-P", "FragmentPath", unit).strip()
-    f = target.host.file(path)
+    f = target.file(path)
     assert f.user == "root"
     assert f.group == "root"
     assert f.mode & ~0o644 == 0
 
 
 @control("APP-19")
-def test_etc_docker_directory(host: Any) -> None:
-    f = host.file("/etc/docker")
+def test_etc_docker_directory(target: Target) -> None:
+    f = target.file("/etc/docker")
     assert (f.user, f.group) == ("root", "root")
     assert f.mode & ~0o755 == 0
 
 
 @control("APP-19")
 @pytest.mark.parametrize("path", ["/etc/docker/daemon.json", "/etc/default/docker"])
-def test_docker_config_files(host: Any, path: str) -> None:
-    f = host.file(path)
+def test_docker_config_files(target: Target, path: str) -> None:
+    f = target.file(path)
     assert not f.exists or ((f.user, f.group) == ("root", "root") and f.mode & ~0o644 == 0)
 
 
@@ -184,15 +184,15 @@ def test_no_private_keys_readable_beyond_owner(target: Target) -> None:
 
 
 @control("APP-20")
-def test_docker_socket(host: Any) -> None:
-    f = host.file("/run/docker.sock")
+def test_docker_socket(target: Target) -> None:
+    f = target.file("/run/docker.sock")
     assert (f.user, f.group) == ("root", "docker")
     assert f.mode & ~0o660 == 0
 
 
 @control("APP-20")
-def test_containerd_socket(host: Any) -> None:
-    f = host.file("/run/containerd/containerd.sock")
+def test_containerd_socket(target: Target) -> None:
+    f = target.file("/run/containerd/containerd.sock")
     assert (f.user, f.group) == ("root", "root")
     assert f.mode & ~0o660 == 0
 

@@ -152,8 +152,8 @@ def test_tls_only(target: Target) -> None:
         ("/var/lib/redis", 0o750),
     ],
 )
-def test_file_permissions(host: Any, path: str, mode: int) -> None:
-    f = host.file(path)
+def test_file_permissions(target: Target, path: str, mode: int) -> None:
+    f = target.file(path)
     assert f.mode & ~mode == 0
     assert f.user == "redis"
 
@@ -178,7 +178,7 @@ def test_loglevel_notice(target: Target) -> None:
 @control("CACHE-11")
 def test_logfile(target: Target) -> None:
     path = target.redis_config["logfile"]
-    f = target.host.file(path)
+    f = target.file(path)
     assert path == "/var/log/redis/redis-server.log"
     assert f.user == "redis"
     assert f.mode & ~0o640 == 0
@@ -196,8 +196,8 @@ def test_overcommit_memory(host: Any) -> None:
 
 
 @control("CACHE-13")
-def test_transparent_hugepages_never(host: Any) -> None:
-    assert "[never]" in host.file("/sys/kernel/mm/transparent_hugepage/enabled").content_string
+def test_transparent_hugepages_never(target: Target) -> None:
+    assert "[never]" in target.file("/sys/kernel/mm/transparent_hugepage/enabled").content_string
 
 
 @control("CACHE-14")

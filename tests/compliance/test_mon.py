@@ -46,7 +46,7 @@ def test_prometheus_listens_on_private_address(target: Target) -> None:
 def test_prometheus_web_config_with_auth(target: Target) -> None:
     match = re.search(r"--web\.config\.file=(\S+)", _args(target, "prometheus"))
     assert match
-    web = target.host.file(match.group(1)).content_string
+    web = target.file(match.group(1)).content_string
     assert "basic_auth_users" in web
     assert "tls_server_config" in web
 
@@ -59,7 +59,7 @@ def test_admin_endpoints_disabled(target: Target, flag: str) -> None:
 
 @control("MON-04")
 def test_scrape_targets_on_private_network(target: Target) -> None:
-    config = target.host.file("/etc/prometheus/prometheus.yml").content_string
+    config = target.file("/etc/prometheus/prometheus.yml").content_string
     hosts = re.findall(r"['\"]?(\d+\.\d+\.\d+\.\d+):\d+", config)
     assert all(h.startswith(("10.", "172.", "192.168.", "127.")) for h in hosts)
 
@@ -73,16 +73,16 @@ def test_exporter_ports_firewalled_to_mon(target: Target, expected: dict[str, An
 
 
 @control("MON-05")
-def test_prometheus_config_directory(host: Any) -> None:
-    f = host.file("/etc/prometheus")
+def test_prometheus_config_directory(target: Target) -> None:
+    f = target.file("/etc/prometheus")
     assert f.user == "root"
     assert f.group == "prometheus"
     assert f.mode & ~0o750 == 0
 
 
 @control("MON-05")
-def test_prometheus_data_directory(host: Any) -> None:
-    f = host.file("/var/lib/prometheus")
+def test_prometheus_data_directory(target: Target) -> None:
+    f = target.file("/var/lib/prometheus")
     assert f.user == "prometheus"
     assert f.mode & ~0o750 == 0
 

@@ -17,8 +17,8 @@ GROUP = "all"
 
 
 @control("SSH-01")
-def test_ssh_directory(host: Any) -> None:
-    f = host.file("/etc/ssh")
+def test_ssh_directory(target: Target) -> None:
+    f = target.file("/etc/ssh")
     assert (f.mode, f.user, f.group) == (0o755, "root", "root")
 
 
@@ -217,13 +217,12 @@ def test_allow_groups_set(target: Target) -> None:
 
 
 @control("SSH-20")
-def test_single_sshd_listener_without_crypto_overrides(host: Any) -> None:
-    listeners = [p for p in host.process.filter(comm="sshd") if "listener" in p.args or p.ppid == 1]
+def test_single_sshd_listener_without_crypto_overrides(target: Target) -> None:
+    rows = [line.split(None, 1) for line in target.shell("ps -C sshd -o ppid=,args= || true").splitlines()]
+    listeners = [args for ppid, args in rows if ppid == "1"]
 
     assert len(listeners) == 1
-    assert not any(
-        flag in listeners[0].args for flag in ("-oCiphers", "-oKexAlgorithms", "-oHostKeyAlgorithms", "-oMACs")
-    )
+    assert not any(flag in listeners[0] for flag in ("-oCiphers", "-oKexAlgorithms", "-oHostKeyAlgorithms", "-oMACs"))
 
 
 @control("SSH-21")
@@ -234,13 +233,14 @@ def test_ssh_service_enabled_and_running(host: Any) -> None:
 
 
 @control("SSH-21")
-def test_ssh_socket_disabled(host: Any) -> None:
-    assert not host.service("ssh.socket").is_enabled
+def test_ssh_socket_disabled(target: Target) -> None:
+    state = target.shell("systemctl is-enabled ssh.socket 2>/dev/null || true").strip()
+    assert state in ("", "disabled", "masked", "not-found")
 
 
 @control("SSH-22")
-def test_client_config_file(host: Any) -> None:
-    f = host.file("/etc/ssh/ssh_config")
+def test_client_config_file(target: Target) -> None:
+    f = target.file("/etc/ssh/ssh_config")
     assert (f.mode, f.user, f.group) == (0o644, "root", "root")
 
 
