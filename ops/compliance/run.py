@@ -3,9 +3,12 @@ XML and the Markdown report."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +76,38 @@ def _env() -> dict[str, str]:
     return env
 
 
+def inventory_hosts(inventory: Path) -> list[str]:
+    """Every host of the inventory, from ansible-inventory (the same view the suite gets)."""
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory), "--list"],
+        env=_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if completed.returncode != 0:
+        raise OpsError(
+            f"ansible-inventory cannot read {inventory}",
+            fix="check the inventory file (YAML or INI) and its group_vars",
+            detail=completed.stderr.strip()[-800:],
+        )
+    return sorted(json.loads(completed.stdout).get("_meta", {}).get("hostvars", {}))
+
+
+def _merge_junit(parts: list[Path], junit: Path) -> None:
+    merged = ET.Element("testsuites")
+    for part in parts:
+        if part.is_file():
+            root = ET.parse(part).getroot()  # noqa: S314 - our own pytest output
+            merged.extend(root.iter("testsuite"))
+    ET.ElementTree(merged).write(junit, encoding="utf-8", xml_declaration=True)
+
+
+def _run_pytest(command: list[str], log: Path) -> int:
+    with log.open("w", encoding="utf-8") as stream:
+        completed = subprocess.run(
+            command, cwd=REPO_ROOT, env=_env(), stdout=stream, stderr=subprocess.STDOUT, check=False
+        )
+    return completed.returncode
+
+
 def run_compliance(
     inventory: Path,
     out_dir: Path,
@@ -83,35 +118,53 @@ def run_compliance(
     controls: tuple[str, ...] = (),
     echo: bool = True,
 ) -> ComplianceRun:
-    """Run the suite against every host of the inventory (or the named hosts and controls)."""
+    """Run the suite against every host of the inventory (or the named hosts and controls).
+
+    One pytest per host, all at once: each host's checks share one multiplexed SSH connection,
+    and the hosts answer in parallel.
+    """
     if not inventory.is_file():
         raise OpsError(
             f"no inventory at {inventory}",
             fix="bring the fleet up (python -m ops.fleet up --env NAME) or pass --inventory PATH",
         )
+    known = inventory_hosts(inventory)
+    unknown = sorted(set(hosts) - set(known))
+    if unknown:
+        raise OpsError(f"no host {', '.join(unknown)} in {inventory}", fix=f"choose among: {', '.join(known)}")
+    selected = list(hosts) or known
     out_dir.mkdir(parents=True, exist_ok=True)
-    junit = out_dir / "junit.xml"
-    junit.unlink(missing_ok=True)
-    log = out_dir / "pytest.log"
-    command = _pytest_command(inventory, junit, platform=platform, hosts=list(hosts), controls=list(controls))
-    with log.open("w", encoding="utf-8") as stream:
-        completed = subprocess.run(
-            command, cwd=REPO_ROOT, env=_env(), stdout=stream, stderr=subprocess.STDOUT, check=False
-        )
-    if echo:
-        tail = log.read_text(encoding="utf-8").splitlines()[-3:]
-        print("\n".join(tail), flush=True)
+    parts_dir = out_dir / "hosts"
+    parts_dir.mkdir(exist_ok=True)
+    jobs = {}
+    for host in selected:
+        part = parts_dir / f"{host}.xml"
+        part.unlink(missing_ok=True)
+        command = _pytest_command(inventory, part, platform=platform, hosts=[host], controls=list(controls))
+        jobs[host] = (command, parts_dir / f"{host}.log")
+    with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
+        codes = dict(zip(jobs, pool.map(lambda job: _run_pytest(*job), jobs.values()), strict=True))
     # pytest: 0 all passed, 1 some failed, 5 nothing collected; anything else is a broken run.
-    if completed.returncode not in (0, 1, 5):
+    broken = {host: code for host, code in codes.items() if code not in (0, 1, 5)}
+    if broken:
+        host, code = next(iter(broken.items()))
+        log = jobs[host][1]
         raise OpsError(
-            f"the compliance suite did not run (pytest exit {completed.returncode})",
+            f"the compliance suite did not run on {', '.join(broken)} (pytest exit {code})",
+            host=host,
             fix=f"read {log}: the inventory must reach every host over SSH with sudo",
             detail="\n".join(log.read_text(encoding="utf-8").splitlines()[-15:]),
         )
+    if echo:
+        for host in jobs:
+            tail = jobs[host][1].read_text(encoding="utf-8").splitlines()[-1:]
+            print(f"{host}: {' '.join(tail)}", flush=True)
+    junit = out_dir / "junit.xml"
+    _merge_junit([parts_dir / f"{host}.xml" for host in jobs], junit)
     try:
         results = read_junit(junit)
     except ResultsError as error:
-        raise OpsError(str(error), fix=f"read {log}") from error
+        raise OpsError(str(error), fix=f"read the logs in {parts_dir}") from error
     grouped = by_control([r for r in results if r.host != "?"])
     loose = [r for r in results if r.host == "?"]
     report_path = out_dir / "report.md"

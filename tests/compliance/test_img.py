@@ -26,7 +26,7 @@ def test_image_user_numeric_non_root(target: Target) -> None:
 
 
 @control("IMG-03")
-@pytest.mark.parametrize("tool", ["gcc", "cc", "make", "apt-get", "pip", "git", "curl", "wget"])
+@pytest.mark.parametrize("tool", ["gcc", "cc", "make", "pip", "pip3", "git", "curl", "wget"])
 def test_runtime_image_without_build_tools(target: Target, tool: str) -> None:
     assert _run_in_image(target, f"command -v {tool} || true").strip() == ""
 

@@ -126,9 +126,8 @@ def test_retention_set(target: Target) -> None:
 
 @control("MON-10")
 def test_node_exporter_targets_every_host(target: Target) -> None:
-    out = target.output(
-        "curl", "-s", "--max-time", "10", f"http://{target.private_ip}:9090/api/v1/targets?state=active"
-    )
+    fetch = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
+    out = target.output("python3", "-c", fetch, f"http://{target.private_ip}:9090/api/v1/targets?state=active")
     import json  # noqa: PLC0415
 
     targets = [t for t in json.loads(out)["data"]["activeTargets"] if t["labels"].get("job") == "node"]
