@@ -57,6 +57,13 @@ class KeyVerifier:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[int, float]] = {}
 
+    def cached_id(self, key: str) -> int | None:
+        """The key's id if this process verified it recently; never touches the database."""
+        cached = self._cache.get(hash_key(key, self.secret_key))
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        return None
+
     async def verify(self, sessionmaker: async_sessionmaker[AsyncSession], key: str) -> int | None:
         """Return the key's id if it is valid and not revoked (a database read only on a cache miss)."""
         digest = hash_key(key, self.secret_key)

@@ -37,7 +37,13 @@ async def require_api_key(
     key_id = await services.keys.verify(services.sessionmaker, x_api_key)
     if key_id is None:
         raise ApiError(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
-    await services.limiter.check(key_id)
+    retry_after = services.limiter.hit(key_id)
+    if retry_after is not None:
+        raise ApiError(
+            429,
+            f"rate limit of {services.limiter.limit} requests per minute exceeded",
+            headers={"Retry-After": str(retry_after)},
+        )
     return key_id
 
 

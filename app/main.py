@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app.errors import install_error_handlers
+from app.hotpath import StatsHotPath
 from app.metrics import APP_INFO, REGISTRY, PoolCollector
 from app.middleware import RequestContextMiddleware
 from app.routers import health, projects, sessions, stats, videos
@@ -28,9 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collector = PoolCollector(pool.checkedout, pool.size)  # type: ignore[attr-defined]
         REGISTRY.register(collector)
         APP_INFO.labels(settings.app_version).set(1)
+        limiter = asyncio.create_task(services.limiter.run())
         try:
             yield
         finally:
+            limiter.cancel()
             REGISTRY.unregister(collector)
             await services.close()
 
@@ -61,5 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     if settings.trusted_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(StatsHotPath, services=services)
     app.add_middleware(RequestContextMiddleware, lifecycle=services.lifecycle)
     return app

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from ops import images
 from ops.docker_cli import docker, exists, inspect, names
@@ -30,22 +32,42 @@ def _address(subnet: str, octet: int) -> str:
     return str(ipaddress.ip_network(subnet).network_address + octet)
 
 
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As Docker binds it: connections in TIME_WAIT on the port do not make it busy.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _keep_or_new_port(port: int, container: str) -> int:
+    """A recorded port stays while its container exists (Docker holds it) or while it is free."""
+    if port and (exists("container", container) or _port_is_free(port)):
+        return port
+    return free_port()
+
+
 def _plan_state(env: str, existing: FleetState | None) -> FleetState:
     network = model.network_name(env)
     subnet, gateway = ensure_network(env, network, existing.subnet if existing else "")
     state = existing or FleetState(env=env, network=network, subnet=subnet, gateway=gateway)
     state.subnet, state.gateway = subnet, gateway
     for spec in model.HOSTS:
-        if spec.name not in state.hosts:
-            state.hosts[spec.name] = HostState(
-                container=model.container_name(env, spec.name),
-                address=_address(subnet, spec.octet),
-                ssh_port=free_port(),
-            )
-    state.http_port = state.http_port or free_port()
-    state.https_port = state.https_port or free_port()
+        container = model.container_name(env, spec.name)
+        recorded = state.hosts.get(spec.name)
+        state.hosts[spec.name] = HostState(
+            container=container,
+            address=_address(subnet, spec.octet),
+            ssh_port=_keep_or_new_port(recorded.ssh_port if recorded else 0, container),
+        )
+    lb = model.container_name(env, "lb")
+    state.http_port = _keep_or_new_port(state.http_port, lb)
+    state.https_port = _keep_or_new_port(state.https_port, lb)
     state.registry_address = _address(subnet, model.REGISTRY_OCTET)
-    state.registry_port = state.registry_port or free_port()
+    state.registry_port = _keep_or_new_port(state.registry_port, model.registry_name(env))
     return state
 
 
@@ -83,6 +105,23 @@ def _prepare_host(state: FleetState, spec: model.HostSpec, public_key: str) -> t
     return spec.name, host_key
 
 
+# Every host runs its own systemd, and all of them share the machine's per-user inotify limit
+# (128 instances by default): a few fleets exhaust it and units fail at boot. Raised (never
+# lowered) on the machine, as kind and other systemd-in-container tools recommend.
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+INOTIFY_INSTANCES_WANTED = 8192
+
+
+def _raise_inotify_limit(progress: Progress) -> None:
+    try:
+        current = int(INOTIFY_INSTANCES.read_text())
+        if current < INOTIFY_INSTANCES_WANTED:
+            INOTIFY_INSTANCES.write_text(f"{INOTIFY_INSTANCES_WANTED}\n")
+            progress(f"raised fs.inotify.max_user_instances {current} -> {INOTIFY_INSTANCES_WANTED}")
+    except OSError as error:
+        progress(f"warning: cannot raise fs.inotify.max_user_instances ({error}); hosts may fail units")
+
+
 def up(env: str, progress: Progress = _quiet) -> FleetState:
     """Create or complete the environment's fleet; safe to run again at any time."""
     model.check_env_name(env)
@@ -90,6 +129,7 @@ def up(env: str, progress: Progress = _quiet) -> FleetState:
     started = time.monotonic()
     progress("docker engine")
     ensure_engine()
+    _raise_inotify_limit(progress)
     progress("images: debian base, host, registry")
     images.ensure_base_image()
     images.ensure_host_image()

@@ -1,18 +1,29 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from tests.app.helpers import create_project, upload
+from app.settings import Settings
+from tests.app.conftest import _client_for
+from tests.app.helpers import assert_error, create_project, upload
 from tests.app.test_sessions import detections
 
 
-def cache_count(text: str, result: str) -> float:
+def sample(text: str, series: str) -> float:
     for line in text.splitlines():
-        if line.startswith(f'cache_requests_total{{cache="stats",result="{result}"}}'):
+        if line.startswith(series + " "):
             return float(line.split()[-1])
     return 0.0
+
+
+def cache_count(text: str, result: str) -> float:
+    return sample(text, f'cache_requests_total{{cache="stats",result="{result}"}}')
+
+
+def stats_requests(text: str, status: int) -> float:
+    return sample(text, f'http_requests_total{{method="GET",route="/api/v1/stats",status="{status}"}}')
 
 
 async def test_stats_aggregate_videos_sessions_and_detections(
@@ -55,3 +66,22 @@ async def test_stats_are_cached_and_invalidated_by_writes(
     assert (await client.get("/api/v1/stats", params=scoped, headers=auth)).json()["sessions_total"] == 1
     await client.post(f"/api/v1/sessions/{session['id']}/detections", json={"events": detections(4)}, headers=auth)
     assert (await client.get("/api/v1/stats", params=scoped, headers=auth)).json()["detections_total"] == 4
+
+
+async def test_repeated_stats_are_answered_alike_and_still_rate_limited(
+    settings_factory: Callable[..., Settings], auth: dict[str, str]
+) -> None:
+    async for client in _client_for(settings_factory(rate_limit_per_minute=3)):
+        before = (await client.get("/metrics")).text
+        first = await client.get("/api/v1/stats", headers=auth)  # fills the caches
+        second = await client.get("/api/v1/stats", headers=auth | {"X-Request-ID": "hot-1"})
+        assert second.status_code == 200
+        assert second.content == first.content
+        assert second.headers["content-type"] == "application/json"
+        assert second.headers["x-request-id"] == "hot-1"
+        assert (await client.get("/api/v1/stats", params={"project_id": "1"}, headers=auth)).status_code == 200
+        assert_error(await client.get("/api/v1/stats", headers=auth), 429, "rate_limited")
+        assert_error(await client.get("/api/v1/stats", headers={"X-API-Key": "sk_wrong"}), 401, "unauthorized")
+        after = (await client.get("/metrics")).text
+        assert stats_requests(after, 200) - stats_requests(before, 200) == 3
+        assert stats_requests(after, 429) - stats_requests(before, 429) == 1

@@ -100,6 +100,17 @@ def test_registry_answers_with_the_env_certificate(fleet: FleetState) -> None:
     wait_for_registry(fleet, str(EnvPaths.for_env(ENV).ca_cert), timeout=10)
 
 
+def test_up_after_down_keeps_secrets_and_ports(fleet: FleetState) -> None:
+    secret = (EnvPaths.for_env(ENV).secrets_dir / "postgres_app_password").read_text()
+    lifecycle.down(ENV)
+
+    again = lifecycle.up(ENV)
+
+    assert (EnvPaths.for_env(ENV).secrets_dir / "postgres_app_password").read_text() == secret
+    assert again.hosts == fleet.hosts
+    assert run_on(ENV, "db", ["hostname"], step="log in to the recreated host").strip() == "db"
+
+
 def test_down_removes_every_object_and_the_state(fleet: FleetState) -> None:
     lifecycle.down(ENV, purge_state=True)
 

@@ -79,3 +79,11 @@ def test_host_image_admin_has_passwordless_sudo(host_probe: str) -> None:
     result = _run("exec", "-u", "admin", host_probe, "sudo", "-n", "id", "-u")
 
     assert result.stdout.strip() == "0"
+
+
+def test_host_image_has_what_a_debian_vm_has(engine: None) -> None:
+    images.ensure_host_image()
+    probe = "test -s /etc/protocols && test -s /etc/services && python3 -c 'import apt' && command -v sshd"
+    result = _run("run", "--rm", "--entrypoint", "sh", images.HOST_IMAGE, "-c", probe)
+
+    assert result.returncode == 0, result.stderr

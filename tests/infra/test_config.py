@@ -1,0 +1,155 @@
+"""Configuration: Pulumi.yaml describes every key, stacks commit no secret, bad values name their key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from infra.config import DEFAULTS, PLACEHOLDERS, REQUIRED_KEYS, SECRET_KEYS, ConfigError
+from tests.infra.pulumi_mocks import ROOT, Recorder, config_with_secrets, run_program
+
+PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+
+
+def test_project_runs_python_from_the_repository_virtualenv() -> None:
+    assert PROJECT_FILE["name"] == "slipway"
+    assert PROJECT_FILE["main"] == "infra/"
+    assert PROJECT_FILE["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+    }
+
+
+# Pulumi.yaml config schemas know these types only; a map-valued key is described in a comment.
+SCHEMA_TYPES = {"string": str, "boolean": bool, "integer": int, "array": list}
+MAP_KEYS = {"tags"}
+
+
+def test_project_declares_every_key_with_the_program_defaults() -> None:
+    declared: dict[str, Any] = PROJECT_FILE["config"]
+    assert set(declared) == (set(DEFAULTS) | set(REQUIRED_KEYS)) - MAP_KEYS
+    for key, spec in declared.items():
+        assert spec["description"], key
+        assert spec["type"] in SCHEMA_TYPES, key
+        if key in REQUIRED_KEYS:
+            assert "default" not in spec, key
+        else:
+            assert spec["default"] == DEFAULTS[key], key
+            assert isinstance(spec["default"], SCHEMA_TYPES[spec["type"]]), key
+
+
+def test_project_file_describes_every_secret() -> None:
+    text = (ROOT / "Pulumi.yaml").read_text()
+    for key in {k for keys in SECRET_KEYS.values() for k in keys} | MAP_KEYS:
+        assert re.search(rf"^#\s+slipway:{key}\s", text, re.MULTILINE), key
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
+def test_stack_files_commit_no_secret(path: Path) -> None:
+    config = yaml.safe_load(path.read_text())["config"]
+    secret_keys = {f"slipway:{k}" for keys in SECRET_KEYS.values() for k in keys}
+    assert not secret_keys & set(config)
+    assert "secure:" not in path.read_text()
+    for key in config:
+        project, name = key.split(":")
+        assert project in ("slipway", "aws", "kubernetes")
+        if project == "slipway":
+            assert name in DEFAULTS or name in REQUIRED_KEYS, key
+
+
+def test_example_stacks_are_the_three_of_the_issue() -> None:
+    assert [p.name for p in STACK_FILES] == [
+        "Pulumi.aws-prod.yaml",
+        "Pulumi.aws-staging.yaml",
+        "Pulumi.k8s-dev.yaml",
+    ]
+
+
+def _fails(stack: str, changes: dict[str, str | None]) -> ConfigError:
+    config, secret_keys = config_with_secrets(stack)
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    recorder = Recorder()
+    with pytest.raises(ConfigError) as caught:
+        run_program(stack, config, [k for k in secret_keys if k in config], recorder)
+    # Validation happens before any resource is declared: nothing is half-applied.
+    assert recorder.resources == []
+    return caught.value
+
+
+BAD_CONFIG = [
+    ("aws-staging", {"slipway:appCount": "0"}, "slipway:appCount", "out of range"),
+    ("aws-prod", {"slipway:appCount": "1"}, "slipway:appCount", "production"),
+    ("aws-prod", {"slipway:cacheAuthToken": None}, "slipway:cacheAuthToken", "pulumi config set --secret"),
+    ("aws-prod", {"slipway:dbMultiAz": "false"}, "slipway:dbMultiAz", "production"),
+    ("aws-prod", {"slipway:deletionProtection": None}, "slipway:deletionProtection", "production"),
+    ("aws-prod", {"slipway:dbBackupRetentionDays": "3"}, "slipway:dbBackupRetentionDays", "production"),
+    ("aws-prod", {"slipway:cacheNodes": "1"}, "slipway:cacheNodes", "fail over"),
+    (
+        "aws-prod",
+        {"slipway:cacheAuthToken": "has@at-sign-0123456789"},
+        "slipway:cacheAuthToken",
+        "characters",
+    ),
+    ("aws-staging", {"slipway:sshCidr": "0.0.0.0/0"}, "slipway:sshCidr", "prefix /0"),
+    ("aws-staging", {"slipway:sshCidr": "not-a-network"}, "slipway:sshCidr", "not an IPv4 network"),
+    ("aws-staging", {"slipway:sshPublicKey": None}, "slipway:sshPublicKey", "OpenSSH public key"),
+    ("aws-staging", {"aws:region": None}, "aws:region", "pulumi config set aws:region"),
+    ("aws-staging", {"slipway:vpcCidr": "10.0.0.0/8"}, "slipway:vpcCidr", "prefix /8"),
+    ("aws-staging", {"slipway:availabilityZones": "two"}, "slipway:availabilityZones", "not a whole number"),
+    ("aws-staging", {"slipway:natGatewayPerAz": "yes"}, "slipway:natGatewayPerAz", "not a boolean"),
+    ("aws-staging", {"slipway:alarmEmail": "oncall"}, "slipway:alarmEmail", "e-mail"),
+    ("aws-staging", {"slipway:tags": '["not", "a", "map"]'}, "slipway:tags", "map of strings"),
+    ("k8s-dev", {"slipway:dbPassword": None}, "slipway:dbPassword", "is required"),
+    ("k8s-dev", {"slipway:dbPassword": "CHANGE_ME-0123456789"}, "slipway:dbPassword", "placeholder"),
+    ("k8s-dev", {"slipway:secretKey": "too-short-0123456789"}, "slipway:secretKey", "32 to"),
+    ("k8s-dev", {"slipway:grafanaAdminPassword": None}, "slipway:grafanaAdminPassword", "is required"),
+    ("k8s-dev", {"slipway:appImageTag": "latest"}, "slipway:appImageTag", "never latest"),
+    ("k8s-dev", {"slipway:namespace": "Slipway_Dev"}, "slipway:namespace", "DNS label"),
+    ("k8s-dev", {"slipway:apiMaxReplicas": "0"}, "slipway:apiMaxReplicas", "out of range"),
+    (
+        "k8s-dev",
+        {"slipway:workerMaxReplicas": "1", "slipway:workerMinReplicas": "2"},
+        "slipway:workerMaxReplicas",
+        "below",
+    ),
+    ("k8s-dev", {"slipway:platform": "gcp"}, "slipway:platform", "aws, kubernetes"),
+    ("k8s-dev", {"slipway:environment": None}, "slipway:environment", "is required"),
+    ("k8s-dev", {"slipway:domain": "not a host"}, "slipway:domain", "DNS host name"),
+]
+
+
+@pytest.mark.parametrize(("stack", "changes", "key", "says"), BAD_CONFIG, ids=[f"{c[2]}-{c[3]}" for c in BAD_CONFIG])
+def test_bad_config_fails_naming_the_key(stack: str, changes: dict[str, str | None], key: str, says: str) -> None:
+    error = _fails(stack, changes)
+    message = str(error)
+    assert message.startswith(f"config {key}: "), message
+    assert says in message
+    assert error.key == key
+
+
+def test_config_errors_print_without_a_stack_trace() -> None:
+    # The Pulumi CLI prints a RunError's message alone.
+    assert issubclass(ConfigError, pulumi.RunError)
+
+
+def test_placeholder_list_covers_common_spellings() -> None:
+    assert {"change_me", "changeme", "placeholder"} <= set(PLACEHOLDERS)
+
+
+def test_monitoring_off_needs_no_grafana_password() -> None:
+    config, secret_keys = config_with_secrets("k8s-dev")
+    config["slipway:monitoringStack"] = "false"
+    del config["slipway:grafanaAdminPassword"]
+    run = run_program("k8s-dev", config, [k for k in secret_keys if k in config])
+    assert not [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if "monitoring" in r.name]
+    assert run.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
