@@ -3,10 +3,12 @@ XML and the Markdown report."""
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from ops.errors import OpsError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUITE = REPO_ROOT / "tests" / "compliance"
 NOT_IMPLEMENTED = SUITE / "data" / "not_implemented.yml"
+PLAYBOOK_CONFIG = REPO_ROOT / "playbooks" / "ansible.cfg"
 
 
 @dataclass(frozen=True)
@@ -68,12 +71,31 @@ def _pytest_command(
     return command
 
 
-def _env() -> dict[str, str]:
+def _env(ansible_config: Path | None = None) -> dict[str, str]:
     """testinfra's ansible backend calls ansible-inventory: use the one next to this Python."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "playbooks" / "ansible.cfg"))
+    env["ANSIBLE_CONFIG"] = str(ansible_config or PLAYBOOK_CONFIG)
     return env
+
+
+def _ansible_config(directory: Path, control_dir: Path) -> Path:
+    """The playbooks' ansible.cfg (become, interpreter) plus an explicit ControlPath.
+
+    testinfra's SSH backend multiplexes only when the config names a ControlPath; without one,
+    every check would open a new SSH session.
+    """
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(PLAYBOOK_CONFIG, encoding="utf-8")
+    if not config.has_section("ssh_connection"):
+        config.add_section("ssh_connection")
+    args = config.get("ssh_connection", "ssh_args", fallback="")
+    # %% because testinfra reads ssh_args with interpolation.
+    config.set("ssh_connection", "ssh_args", f"{args} -o ControlPath={control_dir}/%%C".strip())
+    path = directory / "ansible.cfg"
+    with path.open("w", encoding="utf-8") as stream:
+        config.write(stream)
+    return path
 
 
 def inventory_hosts(inventory: Path) -> list[str]:
@@ -100,10 +122,10 @@ def _merge_junit(parts: list[Path], junit: Path) -> None:
     ET.ElementTree(merged).write(junit, encoding="utf-8", xml_declaration=True)
 
 
-def _run_pytest(command: list[str], log: Path) -> int:
+def _run_pytest(command: list[str], log: Path, ansible_config: Path) -> int:
     with log.open("w", encoding="utf-8") as stream:
-        completed = subprocess.run(
-            command, cwd=REPO_ROOT, env=_env(), stdout=stream, stderr=subprocess.STDOUT, check=False
+        completed = subprocess.run(  # noqa: S603
+            command, cwd=REPO_ROOT, env=_env(ansible_config), stdout=stream, stderr=subprocess.STDOUT, check=False
         )
     return completed.returncode
 
@@ -142,8 +164,13 @@ def run_compliance(
         part.unlink(missing_ok=True)
         command = _pytest_command(inventory, part, platform=platform, hosts=[host], controls=list(controls))
         jobs[host] = (command, parts_dir / f"{host}.log")
-    with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
-        codes = dict(zip(jobs, pool.map(lambda job: _run_pytest(*job), jobs.values()), strict=True))
+    # A short private directory: SSH control sockets must fit in a 108-byte socket path.
+    with tempfile.TemporaryDirectory(prefix="slipway-cp-") as control_dir:
+        config = _ansible_config(out_dir, Path(control_dir))
+        with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
+            codes = dict(
+                zip(jobs, pool.map(lambda job: _run_pytest(job[0], job[1], config), jobs.values()), strict=True)
+            )
     # pytest: 0 all passed, 1 some failed, 5 nothing collected; anything else is a broken run.
     broken = {host: code for host, code in codes.items() if code not in (0, 1, 5)}
     if broken:

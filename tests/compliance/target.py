@@ -47,7 +47,8 @@ class FileFacts:
         return str(self.host.file(self.path).content_string)
 
     def contains(self, pattern: str) -> bool:
-        return bool(self.host.file(self.path).contains(pattern))
+        """Whether a line matches the extended regular expression (a missing file matches nothing)."""
+        return bool(self.host.run(f"grep -Eqs -- {_quote(pattern)} {_quote(self.path)}").rc == 0)
 
 
 @dataclass(eq=False)

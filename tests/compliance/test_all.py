@@ -676,7 +676,7 @@ def test_root_path_safe(target: Target) -> None:
     assert "." not in parts
     writable = target.shell(
         "for d in $(bash -lc 'echo $PATH' | tr ':' ' '); do "
-        '[ -d "$d" ] && find "$d" -maxdepth 0 -perm /022; done; true'
+        '[ -d "$d" ] && find "$d/" -maxdepth 0 -perm /022; done; true'
     )
     assert writable.split() == []
 
