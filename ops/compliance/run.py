@@ -124,7 +124,7 @@ def _merge_junit(parts: list[Path], junit: Path) -> None:
 
 def _run_pytest(command: list[str], log: Path, ansible_config: Path) -> int:
     with log.open("w", encoding="utf-8") as stream:
-        completed = subprocess.run(  # noqa: S603
+        completed = subprocess.run(
             command, cwd=REPO_ROOT, env=_env(ansible_config), stdout=stream, stderr=subprocess.STDOUT, check=False
         )
     return completed.returncode
