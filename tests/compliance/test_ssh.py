@@ -83,7 +83,7 @@ SERVER_SETTINGS: dict[str, dict[str, str]] = {
         "tcpkeepalive": "no",
     },
     "SSH-10": {"syslogfacility": "AUTH", "loglevel": "VERBOSE"},
-    "SSH-16": {"banner": "/etc/issue.net", "debianbanner": "no"},
+    "SSH-16": {"banner": "/etc/issue.net"},
     "SSH-17": {"printmotd": "no", "printlastlog": "no"},
 }
 
@@ -186,6 +186,15 @@ def test_no_weak_moduli(target: Target) -> None:
 @pytest.mark.parametrize(("key", "value"), _cases("SSH-16"), ids=_ids("SSH-16"))
 def test_banner(target: Target, key: str, value: str) -> None:
     assert target.sshd.get(key) == value
+
+
+@control("SSH-16")
+def test_no_debian_version_banner(target: Target) -> None:
+    # Debian's sshd -T does not print DebianBanner; the configuration files say it.
+    out = target.shell(
+        "grep -hiE '^\\s*DebianBanner' /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf 2>/dev/null; true"
+    )
+    assert [line.split()[1].lower() for line in out.splitlines()][:1] == ["no"]
 
 
 @control("SSH-17")
