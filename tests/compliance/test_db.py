@@ -113,14 +113,15 @@ def test_local_lines_use_peer(target: Target) -> None:
 
 @control("DB-09")
 def test_remote_lines_hostssl_scram_only(target: Target) -> None:
-    remote = [r for r in _hba_rules(target) if r["type"] != "local"]
+    remote = [r for r in _hba_rules(target) if r["type"] != "local" and r["method"] != "reject"]
     assert all(r["type"] == "hostssl" and r["method"] == "scram-sha-256" for r in remote), remote
 
 
 @control("DB-09")
 def test_remote_sources_are_fleet_hosts(target: Target, expected: dict[str, Any]) -> None:
     allowed = set(target.var("compliance_db_client_ips") or []) or None
-    remote = [r for r in _hba_rules(target) if r["type"] != "local"]
+    # Explicit `reject` lines (deny everything else) are not grants.
+    remote = [r for r in _hba_rules(target) if r["type"] != "local" and r["method"] != "reject"]
     addresses = {r["address"] for r in remote}
     assert "" not in addresses
     assert "0.0.0.0" not in addresses  # noqa: S104
