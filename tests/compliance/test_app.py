@@ -75,6 +75,11 @@ def test_daemon_json_core_option(target: Target, key: str, value: object) -> Non
     assert target.daemon_json.get(key) == value
 
 
+@control("APP-07")
+def test_userland_proxy_off(target: Target) -> None:
+    assert target.daemon_json.get("userland-proxy") is False
+
+
 @control("APP-08")
 def test_docker_manages_iptables(target: Target) -> None:
     assert target.daemon_json.get("iptables", True) is not False
