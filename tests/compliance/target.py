@@ -139,6 +139,12 @@ class Target:
         return _keyed(self.output("ssh", "-G", "compliance.invalid"))
 
     @functools.cached_property
+    def input_chain(self) -> str:
+        """The host firewall's input chain (`nft list chain`), table from the expected values."""
+        family, table = str(self.platform.expected["firewall"]["table"]).split()
+        return self.output("nft", "list", "chain", family, table, "input")
+
+    @functools.cached_property
     def nginx(self) -> str:
         return self.output("nginx", "-T")
 

@@ -1125,7 +1125,7 @@ def test_ufw_absent(target: Target) -> None:
 
 
 def _input_chain(target: Target) -> str:
-    return target.output("nft", "list", "chain", "inet", "filter", "input")
+    return target.input_chain
 
 
 @control("ALL-72")

@@ -211,7 +211,7 @@ def test_unit_hardening(target: Target, key: str, value: str) -> None:
 
 @control("CACHE-15")
 def test_firewall_limits_redis_to_app_hosts(target: Target) -> None:
-    chain = target.output("nft", "list", "chain", "inet", "filter", "input")
+    chain = target.input_chain
     rules = [line for line in chain.splitlines() if str(target.redis_port) in line and "accept" in line]
     assert rules
     assert all("saddr" in line for line in rules)

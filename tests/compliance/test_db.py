@@ -394,7 +394,7 @@ def test_authentication_timeout(target: Target) -> None:
 
 @control("DB-27")
 def test_firewall_limits_postgres_to_app_hosts(target: Target) -> None:
-    chain = target.output("nft", "list", "chain", "inet", "filter", "input")
+    chain = target.input_chain
     rules = [line for line in chain.splitlines() if "5432" in line and "accept" in line]
     assert rules
     assert all("saddr" in line for line in rules)
@@ -402,6 +402,6 @@ def test_firewall_limits_postgres_to_app_hosts(target: Target) -> None:
 
 @control("DB-27")
 def test_firewall_limits_exporter_to_mon(target: Target) -> None:
-    chain = target.output("nft", "list", "chain", "inet", "filter", "input")
+    chain = target.input_chain
     rules = [line for line in chain.splitlines() if "9187" in line and "accept" in line]
     assert all("saddr" in line for line in rules)

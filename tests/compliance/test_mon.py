@@ -66,7 +66,7 @@ def test_scrape_targets_on_private_network(target: Target) -> None:
 
 @control("MON-04")
 def test_exporter_ports_firewalled_to_mon(target: Target, expected: dict[str, Any]) -> None:
-    chain = target.output("nft", "list", "chain", "inet", "filter", "input")
+    chain = target.input_chain
     for port in (9187, 9121, 9113, 9115):
         rules = [line for line in chain.splitlines() if re.search(rf"\b{port}\b", line) and "accept" in line]
         assert all("saddr" in line for line in rules), port
