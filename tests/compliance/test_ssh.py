@@ -228,7 +228,8 @@ def test_allow_groups_set(target: Target) -> None:
 @control("SSH-20")
 def test_single_sshd_listener_without_crypto_overrides(target: Target) -> None:
     rows = [line.split(None, 1) for line in target.shell("ps -C sshd -o ppid=,args= || true").splitlines()]
-    listeners = [args for ppid, args in rows if ppid == "1"]
+    # The listener is sshd's parent process; sessions are its children ("sshd: admin [priv]").
+    listeners = [args for ppid, args in rows if ppid == "1" and args.startswith("sshd: /usr/sbin/sshd")]
 
     assert len(listeners) == 1
     assert not any(flag in listeners[0] for flag in ("-oCiphers", "-oKexAlgorithms", "-oHostKeyAlgorithms", "-oMACs"))
