@@ -87,3 +87,12 @@ def test_host_image_has_what_a_debian_vm_has(engine: None) -> None:
     result = _run("run", "--rm", "--entrypoint", "sh", images.HOST_IMAGE, "-c", probe)
 
     assert result.returncode == 0, result.stderr
+
+
+def test_host_network_sysctls_are_writable_and_the_rest_read_only(host_probe: str) -> None:
+    assert _wait_for_sshd(host_probe)
+    net = _run("exec", host_probe, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet")
+    machine_wide = _run("exec", host_probe, "sh", "-c", "echo 1 > /proc/sys/vm/overcommit_memory")
+
+    assert net.returncode == 0, net.stderr
+    assert machine_wide.returncode != 0
