@@ -3,6 +3,7 @@
 Each break names the host, the one control that must then fail, the shell commands that break it
 (as an operator's drift would: edit a managed file, reload the service) and the site.yml tags
 that own the file. `reconverge` runs site.yml limited to one host and those tags only.
+sshd re-executes itself on reload, so SSH breaks wait a moment before the next connection.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ BREAKS = (
         "root login allowed over SSH",
         "lb",
         "SSH-03",
-        "sed -i 's/^PermitRootLogin .*/PermitRootLogin yes/' /etc/ssh/sshd_config && systemctl reload ssh",
+        "sed -i 's/^PermitRootLogin .*/PermitRootLogin yes/' /etc/ssh/sshd_config && systemctl reload ssh && sleep 2",
         ("hardening",),
     ),
     Break(
@@ -85,7 +86,7 @@ BREAKS = (
         "cache",
         "SSH-04",
         "sed -i 's/^PasswordAuthentication .*/PasswordAuthentication yes/' /etc/ssh/sshd_config"
-        " && systemctl reload ssh",
+        " && systemctl reload ssh && sleep 2",
         ("hardening",),
     ),
     Break(
