@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Slipway's entry point. A thin wrapper: it makes sure the kit's own prerequisites exist (make,
+# the Debian packages of ops/packages/, the virtualenv), then hands over to `python -m ops.deploy`,
+# where every command lives (ops/deploy/).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$repo"
+
+usage() {
+  cat <<'USAGE'
+Usage: ./deploy.sh COMMAND [OPTIONS]
+
+Commands:
+  local             stand up the local fleet (Debian hosts in Docker), harden and provision it
+                    with Ansible, deploy the current version and smoke-test it through nginx/TLS;
+                    safe to run again (it resumes and re-deploys)
+  local --destroy   remove the local fleet, its volumes and its state (.slipway/local/)
+
+Options:
+  -h, --help        show this help; `./deploy.sh COMMAND --help` shows a command's options
+
+Logs of each Ansible run are kept in .slipway/<env>/logs/.
+USAGE
+}
+
+fail() {
+  printf 'error: %s\nwhat to do: %s\n' "$1" "$2" >&2
+  exit 1
+}
+
+ensure_prerequisites() {
+  local log=.slipway/prerequisites.log
+  mkdir -p .slipway
+  if ! command -v make >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    [ "$(id -u)" -eq 0 ] || fail "make and python3-venv are missing" "run: sudo apt-get install -y make python3-venv"
+    echo "installing make and python3-venv"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make python3-venv; } >"$log" 2>&1 \
+      || fail "apt-get could not install make and python3-venv (see $log)" "fix apt (apt-get update), then run again"
+  fi
+  # Debian packages of ops/packages/*.txt and the virtualenv from the lock file; quick when present.
+  if ! make --no-print-directory -s venv >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    fail "preparing the Python environment failed (full output: $log)" "fix the error above, then run again"
+  fi
+}
+
+case "${1:-}" in
+  "" | -h | --help | help)
+    usage
+    exit 0
+    ;;
+esac
+
+ensure_prerequisites
+exec .venv/bin/python -m ops.deploy "$@"

@@ -1,0 +1,3 @@
+from ops.deploy.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,39 @@
+"""Argument parsing for `./deploy.sh`; each command module adds its own subparser."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from ops.deploy import local
+from ops.errors import OpsError
+
+# Modules that add a subcommand: `add_parser(commands)` sets `run` as the parser's default.
+COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [local.add_parser]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deploy.sh",
+        description="Slipway: provision, deploy and release the API.",
+        epilog="Run `./deploy.sh COMMAND --help` for a command's options.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except OpsError as error:
+        print("", file=sys.stderr)
+        print(error.render(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; run the same command again to resume", file=sys.stderr)
+        return 130

@@ -1,0 +1,3 @@
+from ops.fleet.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""One fleet for every end-to-end test: provisioned from nothing once per session, removed at the end.
+
+The fixture runs what `./deploy.sh local --env e2e` runs (images, fleet, registry, site.yml with
+the current app image) but leaves the smoke test to the tests themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ops.deploy.local import Deployment, deploy
+from ops.fleet import lifecycle
+
+ENV = "e2e"
+
+# The end-to-end suite needs playbooks/site.yml to converge on the local fleet. Until it does on
+# a fresh machine, the suite runs only when asked (SLIPWAY_E2E=1), so it cannot block `make test`;
+# the lead removes this gate once `./deploy.sh local` passes from a fresh clone.
+E2E_ENABLED = os.environ.get("SLIPWAY_E2E") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if E2E_ENABLED:
+        return
+    gate = pytest.mark.skip(reason="end-to-end fleet suite not enabled yet: set SLIPWAY_E2E=1")
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(gate)
+
+
+@pytest.fixture(scope="session")
+def e2e_fleet() -> Iterator[Deployment]:
+    """The e2e fleet, deployed from nothing. SLIPWAY_E2E_KEEP=1 keeps it afterwards for debugging."""
+    lifecycle.down(ENV, purge_state=True)
+    deployment = deploy(ENV, smoke=False)
+    yield deployment
+    if os.environ.get("SLIPWAY_E2E_KEEP") != "1":
+        lifecycle.down(ENV, purge_state=True)

@@ -1,0 +1,37 @@
+"""`./deploy.sh`: help without side effects, and bad input refused with a usage message."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ops.deploy.cli import build_parser, main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_deploy_sh_help_lists_the_local_command() -> None:
+    result = subprocess.run([str(REPO / "deploy.sh"), "--help"], capture_output=True, text=True, check=True)
+
+    assert "local --destroy" in result.stdout
+
+
+def test_local_options_parse() -> None:
+    args = build_parser().parse_args(["local", "--destroy", "--env", "e2e"])
+
+    assert (args.command, args.destroy, args.env) == ("local", True, "e2e")
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["nonsense"])
+
+    assert caught.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_bad_env_name_is_refused_with_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["local", "--destroy", "--env", "Bad_Name"]) == 1
+    assert "lowercase letter" in capsys.readouterr().err
