@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,9 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            limiter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await limiter  # before the Redis client closes under it
+            services.limiter.stop()
+            # The last flush finishes before the Redis client closes under it.
+            _done, running = await asyncio.wait([limiter], timeout=2)
+            for task in running:
+                task.cancel()
             REGISTRY.unregister(collector)
             await services.close()
 

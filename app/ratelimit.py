@@ -46,6 +46,7 @@ class RateLimiter:
         self._add = redis.register_script(ADD_SCRIPT)
         self._windows: dict[int, _Window] = defaultdict(lambda: _Window(self._window_number()))
         self._redis_ok = True
+        self._stopping = asyncio.Event()
 
     @staticmethod
     def _window_number() -> int:
@@ -90,8 +91,14 @@ class RateLimiter:
             del self._windows[key_id]
 
     async def run(self) -> None:
-        """Flush forever (the app's lifespan starts and cancels this task)."""
-        while True:
-            await asyncio.sleep(self.flush_seconds)
+        """Flush every `flush_seconds` until `stop()`; the app's lifespan runs this as a task."""
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.flush_seconds)
             with contextlib.suppress(Exception):  # the breaker has logged it; keep counting
                 await self.flush()
+
+    def stop(self) -> None:
+        # An event rather than Task.cancel(): the Redis client may turn a cancellation that lands
+        # mid-command into a connection error, which the loop would then survive.
+        self._stopping.set()

@@ -110,7 +110,8 @@ class Worker:
         _, unfinished = await asyncio.wait(consumers, timeout=self.settings.shutdown_grace_seconds)
         for task in (*unfinished, *background):
             task.cancel()
-        await asyncio.gather(*unfinished, *background, return_exceptions=True)
+        # Bounded: a cancellation that lands inside a Redis command may be swallowed by the client.
+        await asyncio.wait([*unfinished, *background], timeout=5)
         await self._hand_back(list(self.current))
         await self.redis.aclose()
         await self.engine.dispose()
