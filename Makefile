@@ -61,6 +61,14 @@ bench: system-packages $(INSTALLED) ## Benchmarks: API throughput and latency, m
 dashboards: $(INSTALLED) ## Regenerate alert rules and Grafana dashboards (dashboards/)
 	$(BIN)/python -m dashboards generate
 
+.PHONY: bench-fleet
+bench-fleet: system-packages $(INSTALLED) ## Time the local fleet from nothing to serving, and the idempotent re-run
+	$(BIN)/python -m ops.fleet_bench
+
+.PHONY: fleet-up fleet-down fleet-status
+fleet-up fleet-down fleet-status: system-packages $(INSTALLED) ## The local fleet of ENV: up, down, status
+	$(BIN)/python -m ops.fleet $(subst fleet-,,$@) --env $(ENV)
+
 .PHONY: compliance
 compliance: system-packages $(INSTALLED) ## Hardening compliance report for ENV (default: local)
 	$(BIN)/python -m ops.compliance --env $(ENV)
