@@ -9,22 +9,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ops.errors import OpsError
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/"
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 
-class ToolError(Exception):
-    """A failure the operator can act on: what failed and what to do (printed, never a traceback)."""
+class ToolError(OpsError):
+    """A failure of the Pulumi or kubectl tooling: what failed and what to do (never a traceback)."""
 
     def __init__(self, message: str, fix: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
-
-    def render(self) -> str:
-        return f"error: {self.message}\nwhat to do: {self.fix}"
+        super().__init__(message, fix=fix)
 
 
 def require_tool(name: str, fix: str) -> str:

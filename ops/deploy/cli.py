@@ -6,11 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ops.deploy import local
+from ops.deploy import kubernetes, local
 from ops.errors import OpsError
 
 # Modules that add a subcommand: `add_parser(commands)` sets `run` as the parser's default.
-COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [local.add_parser]
+COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    local.add_parser,
+    kubernetes.add_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

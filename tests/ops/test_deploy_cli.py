@@ -35,3 +35,26 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 def test_bad_env_name_is_refused_with_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["local", "--destroy", "--env", "Bad_Name"]) == 1
     assert "lowercase letter" in capsys.readouterr().err
+
+
+def test_kubernetes_stacks_get_release_and_rollback_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    from ops.deploy.cli import main as deploy_main  # noqa: PLC0415
+    from ops.deploy.kubernetes import kubernetes_stacks  # noqa: PLC0415
+
+    assert kubernetes_stacks() == ["k8s-dev"]
+    with pytest.raises(SystemExit):
+        deploy_main(["k8s-dev", "--help"])
+    assert "--version" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        deploy_main(["k8s-dev"])  # no version: argparse names the missing option
+    assert refused.value.code == 2
+    assert "--version" in capsys.readouterr().err
+
+
+def test_rollback_of_a_non_kubernetes_stack_says_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:
+    from ops.deploy.cli import main as deploy_main  # noqa: PLC0415
+
+    assert deploy_main(["rollback", "aws-staging"]) == 1
+    err = capsys.readouterr().err
+    assert "not a kubernetes stack" in err
+    assert "what to do:" in err
