@@ -16,6 +16,11 @@ Commands:
                     with Ansible, deploy the current version and smoke-test it through nginx/TLS;
                     safe to run again (it resumes and re-deploys)
   local --destroy   remove the local fleet, its volumes and its state (.slipway/local/)
+  STACK --version TAG
+                    release TAG to a kubernetes stack (Pulumi.STACK.yaml, e.g. k8s-dev): set the
+                    image tag, `pulumi up`, wait for the rollout; a failure re-applies the previous tag
+  rollback STACK [--to TAG]
+                    return a kubernetes stack to its previous (or the named) release
 
 Options:
   -h, --help        show this help; `./deploy.sh COMMAND --help` shows a command's options
