@@ -47,11 +47,7 @@ async def require_api_key(
         raise ApiError(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
     retry_after = services.limiter.hit(key_id)
     if retry_after is not None:
-        raise ApiError(
-            429,
-            f"rate limit of {services.limiter.limit} requests per minute exceeded",
-            headers={"Retry-After": str(retry_after)},
-        )
+        raise services.limiter.refusal(retry_after)
     return key_id
 
 

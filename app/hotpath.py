@@ -78,8 +78,8 @@ class StatsHotPath:
         scope["route"] = STATS_ROUTE
         retry_after = self.services.limiter.hit(key_id)
         if retry_after is not None:
-            message = f"rate limit of {self.services.limiter.limit} requests per minute exceeded"
-            response = error_response(429, "rate_limited", message, headers={"Retry-After": str(retry_after)})
+            refusal = self.services.limiter.refusal(retry_after)
+            response = error_response(refusal.status, refusal.code, refusal.message, headers=refusal.headers)
             await response(scope, receive, send)
             return True
         headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from app.errors import ApiError
 from app.metrics import RATE_LIMITED
 from app.redis_client import Breaker
 
@@ -64,6 +65,14 @@ class RateLimiter:
             return None
         RATE_LIMITED.inc()
         return max(1, int((current + 1) * WINDOW_SECONDS - now) + 1)
+
+    def refusal(self, retry_after: int) -> ApiError:
+        """The 429 a request over the limit gets."""
+        return ApiError(
+            429,
+            f"rate limit of {self.limit} requests per minute exceeded",
+            headers={"Retry-After": str(retry_after)},
+        )
 
     async def flush(self) -> None:
         """Add the unflushed counts to Redis and read back the fleet-wide totals."""

@@ -30,8 +30,8 @@ async def create_project(body: ProjectCreate, session: SessionDep, services: Ser
 
 @router.get("", response_model=Page[ProjectOut])
 async def list_projects(
+    _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     reader: ReaderDep,
-    _: ApiKeyDep,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Response:

@@ -38,8 +38,8 @@ async def create_session(body: SessionCreate, session: SessionDep, services: Ser
 
 @router.get("", response_model=Page[SessionOut])
 async def list_sessions(
+    _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     reader: ReaderDep,
-    _: ApiKeyDep,
     video_id: int | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
@@ -91,8 +91,8 @@ async def ingest_detections(
 @router.get("/{session_id}/detections", response_model=Page[DetectionOut])
 async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as arguments
     session_id: int,
+    _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     reader: ReaderDep,
-    _: ApiKeyDep,
     label: str | None = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     cursor: str | None = None,

@@ -81,8 +81,8 @@ def _extension(filename: str) -> str:
 
 @router.get("/videos", response_model=Page[VideoOut])
 async def list_videos(
+    _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     reader: ReaderDep,
-    _: ApiKeyDep,
     project_id: int | None = None,
     status: VideoStatus | None = None,
     cursor: str | None = None,
@@ -116,7 +116,7 @@ async def _get_video(session: SessionDep, video_id: int) -> Video:
 
 
 @router.get("/videos/{video_id}")
-async def get_video(video_id: int, reader: ReaderDep, _: ApiKeyDep) -> VideoOut:
+async def get_video(video_id: int, _: ApiKeyDep, reader: ReaderDep) -> VideoOut:
     """One video with its processing status and, once ready, its metadata."""
     row = (await reader.execute(_VIDEO_BY_ID, {"id": video_id})).first()
     if row is None:
