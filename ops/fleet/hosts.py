@@ -46,6 +46,9 @@ def run_args(env: str, spec: model.HostSpec, host: HostState, web_ports: tuple[i
     if spec.publishes_web:
         args += ["-p", f"127.0.0.1:{web_ports[0]}:80", "-p", f"127.0.0.1:{web_ports[1]}:443"]
     if spec.runs_docker:
+        # `docker exec` (and with it Docker's health checks) joins the namespaces of a non-root
+        # container process, which root inside the host may only do with SYS_PTRACE.
+        args += ["--cap-add", "SYS_PTRACE"]
         # Docker inside a host needs a real filesystem for overlay2, and both app hosts share videos.
         args += ["-v", f"{model.docker_volume(env, spec.name)}:/var/lib/docker"]
         args += ["-v", f"{model.videos_volume(env)}:/srv/videos"]

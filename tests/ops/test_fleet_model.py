@@ -45,3 +45,14 @@ def test_host_sysctls_forward_only_on_docker_hosts() -> None:
     assert host_sysctls(runs_docker=True)["net.ipv4.ip_forward"] == "1"
     assert host_sysctls(runs_docker=False)["net.ipv4.ip_forward"] == "0"
     assert all(key.startswith("net.") for key in host_sysctls(runs_docker=False))
+
+
+def test_only_docker_hosts_may_ptrace_for_docker_exec() -> None:
+    from ops.fleet.hosts import run_args  # noqa: PLC0415
+    from ops.fleet.state import HostState  # noqa: PLC0415
+
+    specs = {spec.name: spec for spec in model.HOSTS}
+    for name, wanted in (("app1", True), ("db", False)):
+        state = HostState(container=f"slipway-t-{name}", address="172.29.9.10", ssh_port=2222)
+        args = run_args("t", specs[name], state, (8080, 8443))
+        assert ("SYS_PTRACE" in args) is wanted
