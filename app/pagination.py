@@ -5,7 +5,7 @@ JSON. PostgreSQL's json_agg does that in C, next to the data, and the API passes
 through: no ORM hydration, no per-row Python. The cursor is the last id of the page (opaque to
 clients), so every page is an index range scan however deep the client goes.
 
-Statements are built once per combination of filters (see `cached_page_statement` users) with
+Statements are built once per combination of filters (the routers cache them with lru_cache) with
 bound parameters, because building and compiling SQLAlchemy constructs per request costs more
 CPU than PostgreSQL spends answering them.
 """
