@@ -57,13 +57,14 @@ def _start_dockerd() -> None:
         return
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
     with LOG_FILE.open("ab") as log:
-        # A new session so the engine outlives the command (and the test run) that started it.
-        subprocess.Popen(
-            ["dockerd"],
+        # `setsid --fork` detaches the engine into its own session and returns at once, so it
+        # outlives the command (and the test run) that started it and leaves no child to reap.
+        subprocess.run(
+            ["setsid", "--fork", "dockerd"],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
-            start_new_session=True,
+            check=True,
         )
 
 
