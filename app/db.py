@@ -18,6 +18,18 @@ IDLE_PING_SECONDS = 1.0
 LAST_USED = "slipway_last_used"
 
 
+def connect_args(settings: Settings) -> dict[str, Any]:
+    """asyncpg.connect() arguments shared by the engine's pool and the read pool."""
+    return {
+        "timeout": settings.db_connect_timeout_seconds,
+        "command_timeout": settings.db_statement_timeout_ms / 1000,
+        "server_settings": {
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+            "application_name": "slipway-api",
+        },
+    }
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(
         settings.database_url.get_secret_value(),
@@ -25,14 +37,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=1800,
-        connect_args={
-            "timeout": settings.db_connect_timeout_seconds,
-            "command_timeout": settings.db_statement_timeout_ms / 1000,
-            "server_settings": {
-                "statement_timeout": str(settings.db_statement_timeout_ms),
-                "application_name": "slipway-api",
-            },
-        },
+        connect_args=connect_args(settings),
     )
     _ping_idle_connections(engine)
     return engine

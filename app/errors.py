@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -93,9 +94,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def database_error(_: Request, exc: Exception) -> JSONResponse:
         # Constraint and data errors are the client's; anything else from the driver or the pool
         # means PostgreSQL cannot answer now: a quick 503, never a hang.
-        if isinstance(exc, IntegrityError):
+        if isinstance(exc, IntegrityError | asyncpg.IntegrityConstraintViolationError):
             return error_response(409, "conflict", "the request conflicts with existing data")
-        if isinstance(exc, DataError):
+        if isinstance(exc, DataError | asyncpg.DataError):
             return error_response(422, "validation_error", "a value is out of range for its field")
         log.warning("database unavailable: %s", exc.__class__.__name__)
         return error_response(
@@ -105,7 +106,8 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "2"},
         )
 
-    for exc_type in (DBAPIError, PoolTimeoutError, OSError):
+    # asyncpg's own errors come from the raw read pool (app/readpool.py).
+    for exc_type in (DBAPIError, PoolTimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         app.add_exception_handler(exc_type, database_error)
 
     @app.exception_handler(RedisError)

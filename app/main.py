@@ -26,8 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.start()
         pool = services.engine.pool
-        collector = PoolCollector(pool.checkedout, pool.size)  # type: ignore[attr-defined]
+        reads = services.reads
+        collector = PoolCollector(
+            lambda: pool.checkedout() + reads.checked_out,  # type: ignore[attr-defined]
+            lambda: pool.size() + reads.size,  # type: ignore[attr-defined]
+        )
         REGISTRY.register(collector)
         APP_INFO.labels(settings.app_version).set(1)
         limiter = asyncio.create_task(services.limiter.run())

@@ -14,6 +14,7 @@ from app.db import create_engine, create_sessionmaker
 from app.jobqueue import JobQueue
 from app.middleware import Lifecycle
 from app.ratelimit import RateLimiter
+from app.readpool import ReadPool
 from app.redis_client import Breaker, create_redis
 from app.settings import Settings
 from app.storage import FilesystemStorage, Storage, create_storage
@@ -26,6 +27,7 @@ class Services:
     # The same pool without BEGIN/ROLLBACK around each statement: reads that are one statement
     # need no transaction, and the two round trips cost more than the page itself.
     reader: AsyncEngine
+    reads: ReadPool  # raw asyncpg, for the list pages
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     breaker: Breaker
@@ -45,6 +47,7 @@ class Services:
             settings=settings,
             engine=engine,
             reader=engine.execution_options(isolation_level="AUTOCOMMIT"),
+            reads=ReadPool(settings, engine),
             sessionmaker=create_sessionmaker(engine),
             redis=redis,
             breaker=breaker,
@@ -63,6 +66,10 @@ class Services:
             return self.storage.root / ".incoming"
         return self.settings.upload_tmp_path
 
+    async def start(self) -> None:
+        await self.reads.start()
+
     async def close(self) -> None:
         await self.redis.aclose()
+        await self.reads.close()
         await self.engine.dispose()

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     # are opened and closed over and over (a PostgreSQL backend start each time, the worst tail
     # latency the bench saw); waiting in line for a pooled connection is far cheaper.
     db_max_overflow: int = Field(0, ge=0)
+    # Raw asyncpg connections for the list pages (app/readpool.py), on top of db_pool_size.
+    db_read_pool_size: int = Field(5, ge=1)
     db_connect_timeout_seconds: float = 2.0  # PostgreSQL down: a quick 503, not a hang
     db_pool_timeout_seconds: float = 5.0  # all connections busy: wait this long in line
     db_statement_timeout_ms: int = 10_000

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ReaderDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project
-from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
+from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
 from app.schemas import Page, ProjectCreate, ProjectOut
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
@@ -31,18 +31,18 @@ async def create_project(body: ProjectCreate, session: SessionDep, services: Ser
 @router.get("", response_model=Page[ProjectOut])
 async def list_projects(
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
-    reader: ReaderDep,
+    services: ServicesDep,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Response:
     """List projects, newest first."""
     after = parse_cursor(cursor)
-    page, _ = await json_page(reader, _projects_page(after is not None), {"after": after}, limit)
-    return page
+    page, _ = await json_page(services.reads, _projects_page(after is not None), {"after": after}, limit)
+    return Response(page, media_type="application/json")
 
 
 @lru_cache
-def _projects_page(after: bool) -> Select[Any]:
+def _projects_page(after: bool) -> CompiledQuery:
     rows = select(Project).order_by(Project.id.desc()).limit(bindparam("limit"))
     if after:
         rows = rows.where(Project.id < bindparam("after"))

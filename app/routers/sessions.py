@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Select, bindparam, insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ReaderDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import DetectionEvent, TestSession, Video
-from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
+from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
 from app.schemas import DetectionBatch, DetectionOut, DetectionsInserted, Page, SessionCreate, SessionOut
 from app.services import Services
 
@@ -39,7 +39,7 @@ async def create_session(body: SessionCreate, session: SessionDep, services: Ser
 @router.get("", response_model=Page[SessionOut])
 async def list_sessions(
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
-    reader: ReaderDep,
+    services: ServicesDep,
     video_id: int | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
@@ -47,12 +47,12 @@ async def list_sessions(
     """List test sessions, newest first."""
     after = parse_cursor(cursor)
     statement = _sessions_page(video_id is not None, after is not None)
-    page, _ = await json_page(reader, statement, {"video_id": video_id, "after": after}, limit)
-    return page
+    page, _ = await json_page(services.reads, statement, {"video_id": video_id, "after": after}, limit)
+    return Response(page, media_type="application/json")
 
 
 @lru_cache
-def _sessions_page(by_video: bool, after: bool) -> Select[Any]:
+def _sessions_page(by_video: bool, after: bool) -> CompiledQuery:
     rows = select(TestSession).order_by(TestSession.id.desc()).limit(bindparam("limit"))
     if by_video:
         rows = rows.where(TestSession.video_id == bindparam("video_id"))
@@ -92,7 +92,7 @@ async def ingest_detections(
 async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as arguments
     session_id: int,
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
-    reader: ReaderDep,
+    services: ServicesDep,
     label: str | None = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     cursor: str | None = None,
@@ -102,18 +102,18 @@ async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as
     after = parse_cursor(cursor)
     statement = _detections_page(label is not None, min_confidence is not None, after is not None)
     params = {"session_id": session_id, "label": label, "min_confidence": min_confidence, "after": after}
-    page, count = await json_page(reader, statement, params, limit)
+    page, count = await json_page(services.reads, statement, params, limit)
     # Only an empty page needs to tell "no such session" from "no events": one query otherwise.
-    if count == 0 and await reader.scalar(_SESSION_EXISTS, {"id": session_id}) is None:
+    if count == 0 and await services.reads.fetchrow(_SESSION_EXISTS.sql, session_id) is None:
         raise ApiError(404, f"test session {session_id} does not exist")
-    return page
+    return Response(page, media_type="application/json")
 
 
-_SESSION_EXISTS = select(TestSession.id).where(TestSession.id == bindparam("id"))
+_SESSION_EXISTS = CompiledQuery.of(select(TestSession.id).where(TestSession.id == bindparam("id")))
 
 
 @lru_cache
-def _detections_page(by_label: bool, by_confidence: bool, after: bool) -> Select[Any]:
+def _detections_page(by_label: bool, by_confidence: bool, after: bool) -> CompiledQuery:
     rows = (
         select(DetectionEvent)
         .where(DetectionEvent.session_id == bindparam("session_id"))

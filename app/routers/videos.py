@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from pathlib import PurePath
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 
 from app.cache import stats_key
 from app.deps import ApiKeyDep, ReaderDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project, Video, VideoStatus
-from app.pagination import MAX_LIMIT, json_page, page_statement, parse_cursor
+from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
 from app.schemas import Page, VideoAccepted, VideoOut
 from app.uploads import receive_upload
 from app.video import VideoError, probe
@@ -82,7 +82,7 @@ def _extension(filename: str) -> str:
 @router.get("/videos", response_model=Page[VideoOut])
 async def list_videos(
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
-    reader: ReaderDep,
+    services: ServicesDep,
     project_id: int | None = None,
     status: VideoStatus | None = None,
     cursor: str | None = None,
@@ -91,12 +91,13 @@ async def list_videos(
     """List videos, newest first, optionally of one project and/or in one status."""
     after = parse_cursor(cursor)
     statement = _videos_page(project_id is not None, status is not None, after is not None)
-    page, _ = await json_page(reader, statement, {"project_id": project_id, "status": status, "after": after}, limit)
-    return page
+    params = {"project_id": project_id, "status": status, "after": after}
+    page, _ = await json_page(services.reads, statement, params, limit)
+    return Response(page, media_type="application/json")
 
 
 @lru_cache
-def _videos_page(by_project: bool, by_status: bool, after: bool) -> Select[Any]:
+def _videos_page(by_project: bool, by_status: bool, after: bool) -> CompiledQuery:
     columns = [getattr(Video, name) for name in VideoOut.model_fields]
     rows = select(*columns).order_by(Video.id.desc()).limit(bindparam("limit"))
     if by_project:
