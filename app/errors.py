@@ -70,6 +70,36 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
+# What the database layers raise when PostgreSQL cannot answer (or refuses the data); asyncpg's own
+# errors come from the raw read pool (app/readpool.py).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    DBAPIError,
+    PoolTimeoutError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+def error_response_for(exc: Exception) -> JSONResponse:
+    """The answer to an ApiError or a database error, for code that runs outside FastAPI's handlers."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+    # Constraint and data errors are the client's; anything else from the driver or the pool
+    # means PostgreSQL cannot answer now: a quick 503, never a hang.
+    if isinstance(exc, IntegrityError | asyncpg.IntegrityConstraintViolationError):
+        return error_response(409, "conflict", "the request conflicts with existing data")
+    if isinstance(exc, DataError | asyncpg.DataError):
+        return error_response(422, "validation_error", "a value is out of range for its field")
+    log.warning("database unavailable: %s", exc.__class__.__name__)
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database is unavailable; retry shortly",
+        headers={"Retry-After": "2"},
+    )
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
@@ -80,7 +110,7 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        return error_response_for(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -92,23 +122,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "validation_error", "the request is not valid", _validation_details(exc))
 
     async def database_error(_: Request, exc: Exception) -> JSONResponse:
-        # Constraint and data errors are the client's; anything else from the driver or the pool
-        # means PostgreSQL cannot answer now: a quick 503, never a hang.
-        if isinstance(exc, IntegrityError | asyncpg.IntegrityConstraintViolationError):
-            return error_response(409, "conflict", "the request conflicts with existing data")
-        if isinstance(exc, DataError | asyncpg.DataError):
-            return error_response(422, "validation_error", "a value is out of range for its field")
-        log.warning("database unavailable: %s", exc.__class__.__name__)
-        return error_response(
-            503,
-            "database_unavailable",
-            "the database is unavailable; retry shortly",
-            headers={"Retry-After": "2"},
-        )
+        return error_response_for(exc)
 
-    # asyncpg's own errors come from the raw read pool (app/readpool.py).
-    for exc_type in (DBAPIError, PoolTimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    for exc_type in DATABASE_ERRORS:
         app.add_exception_handler(exc_type, database_error)
+
+    # Run by FastAPI's server-error layer, which then re-raises for the request-context layer to log.
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, __: Exception) -> JSONResponse:
+        return error_response(500, "internal_error", "an unexpected error occurred")
 
     @app.exception_handler(RedisError)
     async def redis_unavailable(_: Request, exc: RedisError) -> JSONResponse:

@@ -15,6 +15,7 @@ from app.deps import ApiKeyDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import DetectionEvent, TestSession, Video
 from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
+from app.readpool import ReadPool
 from app.schemas import DetectionBatch, DetectionOut, DetectionsInserted, Page, SessionCreate, SessionOut
 from app.services import Services
 
@@ -61,7 +62,7 @@ def _sessions_page(by_video: bool, after: bool) -> CompiledQuery:
     return page_statement(rows, descending=True)
 
 
-async def _require_session(session: SessionDep, session_id: int) -> TestSession:
+async def _session_row(session: SessionDep, session_id: int) -> TestSession:
     row = await session.get(TestSession, session_id)
     if row is None:
         raise ApiError(404, f"test session {session_id} does not exist")
@@ -71,7 +72,7 @@ async def _require_session(session: SessionDep, session_id: int) -> TestSession:
 @router.get("/{session_id}")
 async def get_session(session_id: int, session: SessionDep, _: ApiKeyDep) -> SessionOut:
     """One test session."""
-    return SessionOut.model_validate(await _require_session(session, session_id))
+    return SessionOut.model_validate(await _session_row(session, session_id))
 
 
 @router.post("/{session_id}/detections", status_code=201)
@@ -79,7 +80,7 @@ async def ingest_detections(
     session_id: int, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
 ) -> DetectionsInserted:
     """Record up to 10,000 detection events in one request (all or none)."""
-    test_session = await _require_session(session, session_id)
+    test_session = await _session_row(session, session_id)
     project_id = await session.scalar(select(Video.project_id).where(Video.id == test_session.video_id))
     rows = [{"session_id": session_id, **event.model_dump()} for event in body.events]
     await session.execute(insert(DetectionEvent), rows)
@@ -100,20 +101,25 @@ async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as
 ) -> Response:
     """A page of a session's detection events in recording order (1,000 by default)."""
     after = parse_cursor(cursor)
-    statement = _detections_page(label is not None, min_confidence is not None, after is not None)
+    statement = detections_page(label is not None, min_confidence is not None, after is not None)
     params = {"session_id": session_id, "label": label, "min_confidence": min_confidence, "after": after}
     page, count = await json_page(services.reads, statement, params, limit)
-    # Only an empty page needs to tell "no such session" from "no events": one query otherwise.
-    if count == 0 and await services.reads.fetchrow(_SESSION_EXISTS.sql, session_id) is None:
-        raise ApiError(404, f"test session {session_id} does not exist")
+    if count == 0:  # only an empty page needs to tell "no such session" from "no events"
+        await require_session(services.reads, session_id)
     return Response(page, media_type="application/json")
 
 
 _SESSION_EXISTS = CompiledQuery.of(select(TestSession.id).where(TestSession.id == bindparam("id")))
 
 
+async def require_session(reads: ReadPool, session_id: int) -> None:
+    """Raise the 404 of an unknown session."""
+    if await reads.fetchrow(_SESSION_EXISTS.sql, session_id) is None:
+        raise ApiError(404, f"test session {session_id} does not exist")
+
+
 @lru_cache
-def _detections_page(by_label: bool, by_confidence: bool, after: bool) -> CompiledQuery:
+def detections_page(by_label: bool, by_confidence: bool, after: bool) -> CompiledQuery:
     rows = (
         select(DetectionEvent)
         .where(DetectionEvent.session_id == bindparam("session_id"))
@@ -139,7 +145,7 @@ async def stream_detections(
 ) -> StreamingResponse:
     """Every detection event of a session as NDJSON (one JSON object per line), streamed from a
     server-side cursor so memory stays flat however many events there are."""
-    await _require_session(session, session_id)
+    await _session_row(session, session_id)
     await session.close()
     return StreamingResponse(_ndjson(services, session_id), media_type="application/x-ndjson")
 

@@ -90,14 +90,14 @@ async def list_videos(
 ) -> Response:
     """List videos, newest first, optionally of one project and/or in one status."""
     after = parse_cursor(cursor)
-    statement = _videos_page(project_id is not None, status is not None, after is not None)
+    statement = videos_page(project_id is not None, status is not None, after is not None)
     params = {"project_id": project_id, "status": status, "after": after}
     page, _ = await json_page(services.reads, statement, params, limit)
     return Response(page, media_type="application/json")
 
 
 @lru_cache
-def _videos_page(by_project: bool, by_status: bool, after: bool) -> CompiledQuery:
+def videos_page(by_project: bool, by_status: bool, after: bool) -> CompiledQuery:
     columns = [getattr(Video, name) for name in VideoOut.model_fields]
     rows = select(*columns).order_by(Video.id.desc()).limit(bindparam("limit"))
     if by_project:
