@@ -76,6 +76,10 @@ async def test_postgres_down_is_a_quick_503_then_recovers(
     error = assert_error(response, 503, "database_unavailable")
     assert "database" in error["message"]
     assert response.headers["retry-after"]
+    # The same answer from the hot path (the key is verified in this process by now).
+    hot = await client.get("/api/v1/videos", headers=auth, timeout=15)
+    assert_error(hot, 503, "database_unavailable")
+    assert hot.headers["retry-after"]
     assert (await client.get("/health/ready")).status_code == 503
     assert (await client.get("/health/live")).status_code == 200
 
@@ -93,3 +97,5 @@ async def test_postgres_restart_between_requests_is_invisible(
     await asyncio.sleep(1.1)  # idle longer than IDLE_PING_SECONDS: the pooled connections are checked
     for _ in range(3):
         assert (await client.get("/api/v1/projects", headers=auth)).status_code == 200
+        assert (await client.get("/api/v1/videos", headers=auth)).status_code == 200
+        assert (await client.get("/api/v1/projects/1", headers=auth)).status_code in {200, 404}
