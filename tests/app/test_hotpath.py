@@ -88,7 +88,7 @@ def _shape(response: httpx.Response) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize(("path", "hot"), CASES)
 @pytest.mark.parametrize("encoding", ["gzip", "identity"])
-async def test_hot_reads_are_answered_like_the_routes(  # noqa: PLR0913, PLR0917 - parameters and fixtures
+async def test_hot_reads_are_answered_like_the_routes(
     seeded_client: httpx.AsyncClient,
     auth: dict[str, str],
     answered: list[bool],
