@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ApiError
 from app.services import Services
@@ -26,14 +26,6 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-
-
-async def get_reader(services: ServicesDep) -> AsyncIterator[AsyncConnection]:
-    async with services.reader.connect() as connection:
-        yield connection
-
-
-ReaderDep = Annotated[AsyncConnection, Depends(get_reader)]
 
 
 async def require_api_key(

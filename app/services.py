@@ -24,10 +24,9 @@ from app.storage import FilesystemStorage, Storage, create_storage
 class Services:
     settings: Settings
     engine: AsyncEngine
-    # The same pool without BEGIN/ROLLBACK around each statement: reads that are one statement
-    # need no transaction, and the two round trips cost more than the page itself.
-    reader: AsyncEngine
-    reads: ReadPool  # raw asyncpg, for the list pages
+    # Raw asyncpg for the single-statement reads (pages, one video): no transaction around them,
+    # no ORM; see app/readpool.py.
+    reads: ReadPool
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     breaker: Breaker
@@ -46,7 +45,6 @@ class Services:
         return cls(
             settings=settings,
             engine=engine,
-            reader=engine.execution_options(isolation_level="AUTOCOMMIT"),
             reads=ReadPool(settings, engine),
             sessionmaker=create_sessionmaker(engine),
             redis=redis,

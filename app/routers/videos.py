@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import bindparam, delete, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ReaderDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project, Video, VideoStatus
 from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
@@ -117,15 +117,17 @@ async def _get_video(session: SessionDep, video_id: int) -> Video:
 
 
 @router.get("/videos/{video_id}")
-async def get_video(video_id: int, _: ApiKeyDep, reader: ReaderDep) -> VideoOut:
+async def get_video(video_id: int, _: ApiKeyDep, services: ServicesDep) -> VideoOut:
     """One video with its processing status and, once ready, its metadata."""
-    row = (await reader.execute(_VIDEO_BY_ID, {"id": video_id})).first()
+    row = await services.reads.fetchrow(_VIDEO_BY_ID.sql, video_id)
     if row is None:
         raise ApiError(404, f"video {video_id} does not exist")
-    return VideoOut.model_validate(row._mapping)
+    return VideoOut.model_validate(dict(row))
 
 
-_VIDEO_BY_ID = select(*[getattr(Video, name) for name in VideoOut.model_fields]).where(Video.id == bindparam("id"))
+_VIDEO_BY_ID = CompiledQuery.of(
+    select(*[getattr(Video, name) for name in VideoOut.model_fields]).where(Video.id == bindparam("id"))
+)
 
 
 @router.get(
