@@ -53,6 +53,14 @@ async def revoke_key(session: AsyncSession, key_id: int) -> bool:
 
 
 class KeyVerifier:
+    """Verifies keys against the database and remembers the verdict for `cache_seconds`.
+
+    The cache lives only in this process's memory and is keyed by the presented key itself: an
+    exact match on the whole key, so nothing but that key finds its entry, and the HMAC (the
+    costliest step left on the hottest requests) runs only on a miss. Nothing here is stored or
+    logged; the database still holds only the HMAC.
+    """
+
     def __init__(self, secret_key: str, cache_seconds: float) -> None:
         self.secret_key = secret_key
         self.cache_seconds = cache_seconds
@@ -60,18 +68,18 @@ class KeyVerifier:
 
     def cached_id(self, key: str) -> int | None:
         """The key's id if this process verified it recently; never touches the database."""
-        cached = self._cache.get(hash_key(key, self.secret_key))
+        cached = self._cache.get(key)
         if cached and cached[1] > time.monotonic():
             return cached[0]
         return None
 
     async def verify(self, sessionmaker: async_sessionmaker[AsyncSession], key: str) -> int | None:
         """Return the key's id if it is valid and not revoked (a database read only on a cache miss)."""
-        digest = hash_key(key, self.secret_key)
-        cached = self._cache.get(digest)
+        cached = self._cache.get(key)
         now = time.monotonic()
         if cached and cached[1] > now:
             return cached[0]
+        digest = hash_key(key, self.secret_key)
         async with sessionmaker() as session:
             key_id = await session.scalar(
                 select(ApiKey.id).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
@@ -79,5 +87,5 @@ class KeyVerifier:
         if key_id is not None:
             if len(self._cache) > 10_000:  # bound memory against many distinct keys
                 self._cache.clear()
-            self._cache[digest] = (key_id, now + self.cache_seconds)
+            self._cache[key] = (key_id, now + self.cache_seconds)
         return key_id
