@@ -64,7 +64,7 @@ class RouteLabel:
 
 def _small_int(value: str | None, maximum: int | None = None) -> int | None:
     """The value as an int if it is plain digits (and 1..maximum when given), else None."""
-    if value is None or not value.isdigit() or len(value) > ID_DIGITS_MAX:
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > ID_DIGITS_MAX:
         return None
     number = int(value)
     return number if maximum is None or 1 <= number <= maximum else None

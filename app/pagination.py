@@ -32,7 +32,7 @@ CURSOR_DIGITS_MAX = 18  # any 18-digit number fits PostgreSQL's bigint
 def parse_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    if not cursor.isdigit() or len(cursor) > CURSOR_DIGITS_MAX:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > CURSOR_DIGITS_MAX:  # not "²" or "٣"
         raise ApiError(422, "cursor is not valid: pass the next_cursor of a previous page")
     return int(cursor)
 

@@ -120,7 +120,12 @@ async def receive_upload(request: Request, spool_dir: Path, max_bytes: int) -> R
     """Stream the request's `file` part to a new file in `spool_dir`; the caller owns the file."""
     boundary = _boundary(request)
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD:
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > max_bytes + MULTIPART_OVERHEAD
+    ):
         raise _too_large(max_bytes)
 
     handle = await anyio.to_thread.run_sync(_open_spool_file, spool_dir)

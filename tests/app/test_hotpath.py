@@ -46,6 +46,8 @@ CASES = [
     ("/api/v1/videos?project_id=-1", False),
     ("/api/v1/videos?limit=5&limit=6", False),
     ("/api/v1/videos?unknown=1", False),
+    ("/api/v1/videos?limit=%D9%A3", False),  # a digit, but not an ASCII one
+    ("/api/v1/videos?cursor=%C2%B2", False),
     ("/api/v1/sessions/1/detections?label=car", False),
     ("/api/v1/sessions/abc/detections", False),
 ]
