@@ -70,4 +70,4 @@ async def json_page(reads: ReadPool, query: CompiledQuery, params: dict[str, Any
         raise RuntimeError("the page query returned no row")
     items, count, last_id = row
     next_cursor = b'"%d"' % last_id if count == limit else b"null"
-    return b'{"items":' + items + b',"next_cursor":' + next_cursor + b"}", count
+    return b"".join((b'{"items":', items, b',"next_cursor":', next_cursor, b"}")), count  # one copy of the page
