@@ -114,14 +114,14 @@ class HotPaths:
         # From here on the answer is this layer's, errors included, as the route would give them.
         retry_after = self.services.limiter.hit(key_id)
         if retry_after is not None:
-            error: Exception = self.services.limiter.refusal(retry_after)
-        else:
-            try:
-                await _send_json(send, await body(), b"gzip" in headers.get(b"accept-encoding", b""))
-                return True
-            except ANSWERED_ERRORS as exc:
-                error = exc
-        await error_response_for(error)(scope, receive, send)
+            await error_response_for(self.services.limiter.refusal(retry_after))(scope, receive, send)
+            return True
+        try:
+            answer = await body()
+        except ANSWERED_ERRORS as exc:
+            await error_response_for(exc)(scope, receive, send)
+            return True
+        await _send_json(send, answer, b"gzip" in headers.get(b"accept-encoding", b""))
         return True
 
     def stats(self, params: Params, _: str) -> Body | None:
