@@ -8,6 +8,7 @@ in-flight requests up to SHUTDOWN_GRACE_SECONDS before exiting 0. A second signa
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from types import FrameType
 
@@ -60,4 +61,10 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_config=None,
     )
+    # Everything built so far (modules, routes, pydantic schemas: hundreds of thousands of objects)
+    # lives as long as the process. Frozen out of the collector's sight, it no longer makes every
+    # older-generation collection walk it: those pauses (up to tens of milliseconds) were the
+    # API's own source of tail latency.
+    gc.collect()
+    gc.freeze()
     DrainingServer(config, app.state.services).run()
