@@ -6,6 +6,7 @@ the current app image) but leaves the smoke test to the tests themselves.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,11 @@ import pytest
 from ops.deploy.local import Deployment, deploy
 from ops.fleet import lifecycle
 
-ENV = "e2e"
+# Another name (SLIPWAY_E2E_ENV) lets a second checkout run the suite beside this one.
+ENV = os.environ.get("SLIPWAY_E2E_ENV", "e2e")
+# Container names are global to the Docker engine while `.slipway/` belongs to one checkout, so
+# two runs of the suite on one environment would tear down each other's fleet: the second waits.
+LOCK_DIR = Path("/run/lock")
 
 # The end-to-end suite needs playbooks/site.yml to converge on the local fleet. Until it does on
 # a fresh machine, the suite runs only when asked (SLIPWAY_E2E=1), so it cannot block `make test`;
@@ -36,8 +41,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def e2e_fleet() -> Iterator[Deployment]:
     """The e2e fleet, deployed from nothing. SLIPWAY_E2E_KEEP=1 keeps it afterwards for debugging."""
-    lifecycle.down(ENV, purge_state=True)
-    deployment = deploy(ENV, smoke=False)
-    yield deployment
-    if os.environ.get("SLIPWAY_E2E_KEEP") != "1":
+    LOCK_DIR.mkdir(parents=True, exist_ok=True)
+    with (LOCK_DIR / f"slipway-e2e-{ENV}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         lifecycle.down(ENV, purge_state=True)
+        deployment = deploy(ENV, smoke=False)
+        yield deployment
+        if os.environ.get("SLIPWAY_E2E_KEEP") != "1":
+            lifecycle.down(ENV, purge_state=True)
