@@ -53,11 +53,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def e2e_fleet() -> Iterator[Deployment]:
-    """The e2e fleet, deployed from nothing. SLIPWAY_E2E_KEEP=1 keeps it afterwards for debugging."""
+    """The e2e fleet, deployed from nothing.
+
+    For debugging: SLIPWAY_E2E_KEEP=1 keeps the fleet afterwards, and SLIPWAY_E2E_REUSE=1 starts
+    from a kept fleet instead of from nothing (deploy resumes where the last run stopped).
+    """
     LOCK_DIR.mkdir(parents=True, exist_ok=True)
     with (LOCK_DIR / f"slipway-e2e-{ENV}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        lifecycle.down(ENV, purge_state=True)
+        if os.environ.get("SLIPWAY_E2E_REUSE") != "1":
+            lifecycle.down(ENV, purge_state=True)
         deployment = deploy(ENV, smoke=False)
         yield deployment
         if os.environ.get("SLIPWAY_E2E_KEEP") != "1":
