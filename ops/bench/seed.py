@@ -22,9 +22,12 @@ INSERT INTO detection_events (session_id, frame, timestamp_ms, label, confidence
 SELECT {BENCH_SESSION_ID}, g, g * 33, (ARRAY['car', 'person', 'bike', 'dog', 'truck'])[1 + g % 5],
        (g % 100) / 100.0, g % 1280, g % 720, 40, 80
 FROM generate_series(1, {DETECTIONS}) g;
-ANALYZE;
 """  # noqa: S608 - only this module's own constants are interpolated
 
 
 def seed(postgres: Postgres) -> None:
     postgres.psql(SEED_SQL, database=postgres.database)
+    # Vacuumed now, as any table is soon after a bulk load, rather than by autovacuum in the
+    # middle of a measurement (it wakes up about a minute after the inserts). VACUUM cannot run
+    # inside the transaction a multi-statement psql -c makes, hence its own call.
+    postgres.psql("VACUUM (ANALYZE)", database=postgres.database)
