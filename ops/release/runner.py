@@ -1,0 +1,334 @@
+"""The release and rollback path: lock, image, preflight, migrations, batches, gates, rollback.
+
+    release:  lock -> image (build, stamp, push) -> preflight + migrations -> per batch: switch
+              + gate -> known good, history, audit -> unlock
+    failure:  every host back to the release that ran before (rollback.yml), the release marked
+              bad, the audit record says why -> unlock -> an OpsError for the operator
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ops.errors import OpsError
+from ops.playbook import PlaybookRun, run_playbook
+from ops.release import fleet_view
+from ops.release.audit import AuditLog, AuditRecord
+from ops.release.history import DEFAULT_KEEP, History, Release
+from ops.release.image import ReleaseImage, check_version, prepare
+from ops.release.lock import DeployLock, current_actor
+from ops.release.plan import batches, parse_serial
+from ops.release.target import ReleaseTarget
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class ReleaseOptions:
+    serial: str = "1"
+    bake_seconds: int = 20
+    ready_timeout: int = 60
+    keep: int = DEFAULT_KEEP
+    from_image: str = ""
+    lock_ttl: float = 30 * 60
+
+
+@dataclass
+class Outcome:
+    version: str
+    previous: str
+    result: str
+    seconds: float
+    durations: dict[str, float] = field(default_factory=dict)
+    failed_requests: int | None = None
+
+
+@contextmanager
+def _tags(tags: str) -> Iterator[None]:
+    """Run only the plays tagged `tags` (ansible-playbook reads ANSIBLE_RUN_TAGS)."""
+    before = os.environ.get("ANSIBLE_RUN_TAGS")
+    os.environ["ANSIBLE_RUN_TAGS"] = tags
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("ANSIBLE_RUN_TAGS", None)
+        else:
+            os.environ["ANSIBLE_RUN_TAGS"] = before
+
+
+class Releaser:
+    def __init__(self, target: ReleaseTarget, *, say: Say = print) -> None:
+        self.target = target
+        self.say = say
+        self.lock = DeployLock(target.lock_file, target.env)
+        self.audit = AuditLog(target.audit_file)
+        self.report_dir = target.releases_dir / "reports"
+
+    # --- shared steps -------------------------------------------------------------------------
+
+    def history(self) -> History:
+        return History.load(self.target.history_file)
+
+    def _take_lock(self, purpose: str, ttl: float) -> None:
+        stale = self.lock.acquire(purpose, ttl=ttl)
+        if stale is not None:
+            self.say(f"   took over a stale lock of {stale.holder} ({stale.purpose})")
+            self.audit.append(
+                AuditRecord(
+                    self.target.env, "lock-expired", current_actor(), result="done",
+                    reason=f"stale lock of {stale.holder} ({stale.purpose}) expired and was replaced",
+                )
+            )  # fmt: skip
+
+    def _running(self) -> tuple[str, dict[str, fleet_view.HostView]]:
+        """The one image every app host serves; refuses a fleet on mixed versions."""
+        views = fleet_view.read(self.target)
+        images = {view.active_image for view in views.values()}
+        if len(images) != 1 or "" in images:
+            where = ", ".join(f"{host}: {view.active_image or 'nothing'}" for host, view in sorted(views.items()))
+            raise OpsError(
+                "the app hosts do not all run the same release",
+                step="read what runs where",
+                detail=where,
+                fix=f"bring them together first: `./deploy.sh rollback {self.target.env} --to VERSION`",
+            )
+        return images.pop(), views
+
+    def _play(self, playbook: str, tags: str, extra: dict[str, object]) -> PlaybookRun:
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        variables = {"release_report_dir": str(self.report_dir), **extra}
+        with _tags(tags):
+            return run_playbook(self.target.env, playbook, extra_vars=variables, progress=self._quiet)
+
+    def _quiet(self, message: str) -> None:
+        if "failed:" in message:
+            self.say(message)
+
+    def _gate_report(self) -> dict[str, object]:
+        path = self.report_dir / "gate.json"
+        try:
+            data: dict[str, object] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data
+
+    def _baseline(self) -> dict[str, float]:
+        try:
+            data = json.loads((self.report_dir / "baseline.json").read_text())
+            return {key: float(value) for key, value in data.items()}
+        except (OSError, ValueError, AttributeError):
+            return {}
+
+    def _switch_all(self, image: str, began: float) -> None:
+        """rollback.yml: every app host to `image` at once, probed through nginx afterwards."""
+        self._play(
+            "rollback.yml",
+            "switch,gate",
+            {
+                "release_image": image,
+                "release_bake_seconds": 4,
+                "release_gate_levels": False,
+                "release_elapsed_seconds": int(time.monotonic() - began) + 30,
+            },
+        )
+
+    # --- release ------------------------------------------------------------------------------
+
+    def release(self, version: str, options: ReleaseOptions) -> Outcome:
+        check_version(version)
+        parse_serial(options.serial)
+        state = self.target.fleet_state()
+        if state is None:
+            raise OpsError(
+                f"releases to {self.target.platform} environments need the fleet's registry, which {self.target.env} lacks",
+                step="find the registry",
+                fix="run the release from the machine that created the environment (`./deploy.sh local --env ENV`)",
+            )
+        began = time.monotonic()
+        record = AuditRecord(self.target.env, "release", current_actor(), to_version=version)
+        durations: dict[str, float] = {}
+        self._take_lock(f"release {version}", options.lock_ttl)
+        history = self.history()
+        previous_image = ""
+        switched = False
+        try:
+            step = time.monotonic()
+            previous_image, views = self._running()
+            previous = history.find_image(previous_image) or Release(
+                fleet_view.version_of(previous_image), previous_image, "", known_good=True
+            )
+            record.from_version = previous.version
+            if history.find(previous.version) is None:
+                history.record(previous)
+            history.current = previous.version
+            self.say(f"   running {previous.version} on {', '.join(sorted(views))}")
+
+            step = time.monotonic()
+            image = prepare(version, state, from_image=options.from_image)
+            durations["image"] = time.monotonic() - step
+            self.say(f"   image {image.pull_name} ({durations['image']:.0f}s)")
+            history.record(Release(version, image.pull_name, image.commit))
+            history.save(self.target.history_file)
+
+            step = time.monotonic()
+            self._play("rollout.yml", "preflight,migrate", {"release_image": image.pull_name})
+            durations["preflight_migrate"] = time.monotonic() - step
+            baseline = self._baseline()
+            self.say(f"   preflight and migrations ({durations['preflight_migrate']:.0f}s); before: {baseline}")
+
+            for number, batch in enumerate(batches(self.target.app_hosts(), options.serial), 1):
+                step = time.monotonic()
+                switched = True
+                self._play("rollout.yml", "switch,gate", self._batch_vars(image, batch, baseline, options, began))
+                durations[f"batch_{number}"] = time.monotonic() - step
+                self.say(f"   batch {number} ({', '.join(batch)}) switched and passed its gate ({durations[f'batch_{number}']:.0f}s)")
+        except (OpsError, KeyboardInterrupt) as failure:
+            reason = _reason(failure)
+            record.durations = durations
+            self._undo(record, history, version, previous_image, switched, reason, began)
+            raise OpsError(
+                f"release {version} to {self.target.env} failed and was rolled back to {record.from_version or 'the previous release'}",
+                step="release",
+                detail=reason,
+                fix=f"see `./deploy.sh history {self.target.env}`; fix the cause, then release again",
+            ) from (failure if isinstance(failure, OpsError) else None)
+        finally:
+            self.lock.release()
+
+        report = self._gate_report()
+        released = history.find(version)
+        assert released is not None
+        released.known_good, released.bad_reason = True, ""
+        history.current = version
+        dropped = history.prune(options.keep)
+        history.save(self.target.history_file)
+        durations["total"] = time.monotonic() - began
+        record.result, record.durations = "released", durations
+        record.failed_requests = _int_or_none(report.get("failed_requests"))
+        record.details = {"image": image.pull_name, "serial": options.serial, "gate": report,
+                          "pruned": [release.version for release in dropped]}  # fmt: skip
+        self.audit.append(record)
+        return Outcome(version, record.from_version, "released", durations["total"], durations, record.failed_requests)
+
+    def _batch_vars(
+        self, image: ReleaseImage, batch: list[str], baseline: dict[str, float], options: ReleaseOptions, began: float
+    ) -> dict[str, object]:
+        return {
+            "release_image": image.pull_name,
+            "release_batch": batch,
+            "release_bake_seconds": options.bake_seconds,
+            "app_release_ready_timeout": options.ready_timeout,
+            "release_baseline_error_ratio": baseline.get("error_ratio", -1.0),
+            "release_baseline_p99": baseline.get("p99_seconds", -1.0),
+            "release_elapsed_seconds": int(time.monotonic() - began) + options.bake_seconds + 30,
+        }
+
+    def _undo(
+        self, record: AuditRecord, history: History, version: str, previous_image: str, switched: bool, reason: str,
+        began: float,
+    ) -> None:  # fmt: skip
+        """Put every host back on the previous image (when any host may have moved), audit why."""
+        self.say(f"   release failed: {reason.splitlines()[0] if reason else 'interrupted'}")
+        bad = history.find(version)
+        if bad is not None:
+            bad.known_good, bad.bad_reason = False, reason[:500]
+        record.reason = reason[:2000]
+        step = time.monotonic()
+        if switched and previous_image:
+            self.say(f"   rolling every app host back to {record.from_version}")
+            record.action = "auto-rollback"
+            try:
+                self._switch_all(previous_image, began)
+                record.result = "rolled-back"
+            except (OpsError, KeyboardInterrupt) as again:
+                record.result = "failed"
+                record.reason += f"\nrollback failed too: {_reason(again)}"
+            record.durations["rollback"] = time.monotonic() - step
+        else:
+            record.result = "failed"  # nothing had switched: every host still runs the previous release
+        history.current = record.from_version or history.current
+        try:
+            history.save(self.target.history_file)
+        except OSError:
+            pass
+        record.failed_requests = _int_or_none(self._gate_report().get("failed_requests"))
+        record.durations["total"] = time.monotonic() - began
+        self.audit.append(record)
+
+    # --- rollback -----------------------------------------------------------------------------
+
+    def rollback(self, to: str | None, *, lock_ttl: float = 30 * 60) -> Outcome:
+        began = time.monotonic()
+        history = self.history()
+        record = AuditRecord(self.target.env, "rollback", current_actor())
+        self._take_lock(f"rollback to {to or 'last known good'}", lock_ttl)
+        try:
+            current_image, _ = self._running_or_any()
+            current = history.find_image(current_image)
+            history.current = current.version if current else history.current
+            goal = history.rollback_target(to)
+            record.from_version = current.version if current else fleet_view.version_of(current_image)
+            record.to_version = goal.version
+            self.say(f"   rolling back {record.from_version} -> {goal.version}")
+            self._switch_all(goal.image, began)
+        except (OpsError, KeyboardInterrupt) as failure:
+            record.result, record.reason = "failed", _reason(failure)
+            record.durations = {"total": time.monotonic() - began}
+            self.audit.append(record)
+            raise
+        finally:
+            self.lock.release()
+        history.current = goal.version
+        history.save(self.target.history_file)
+        record.result = "rolled-back"
+        record.durations = {"total": time.monotonic() - began}
+        record.failed_requests = _int_or_none(self._gate_report().get("failed_requests"))
+        self.audit.append(record)
+        return Outcome(goal.version, record.from_version, "rolled-back", record.durations["total"], record.durations,
+                       record.failed_requests)  # fmt: skip
+
+    def _running_or_any(self) -> tuple[str, dict[str, fleet_view.HostView]]:
+        """A rollback also repairs a mixed fleet: take the first host's image as the current one."""
+        views = fleet_view.read(self.target)
+        first = views[sorted(views)[0]]
+        return first.active_image, views
+
+    # --- lock commands ------------------------------------------------------------------------
+
+    def break_lock(self) -> str:
+        held = self.lock.break_lock()
+        if held is None:
+            return f"{self.target.env} was not locked"
+        self.audit.append(
+            AuditRecord(self.target.env, "lock-broken", current_actor(), result="done",
+                        reason=f"broke the lock of {held.holder} ({held.purpose})")
+        )  # fmt: skip
+        return f"{self.target.env}: broke the lock of {held.describe(time.time())}"
+
+
+def _reason(failure: BaseException) -> str:
+    if isinstance(failure, KeyboardInterrupt):
+        return "interrupted (Ctrl-C or a cancelled job)"
+    if isinstance(failure, OpsError):
+        where = f" on {failure.host}" if failure.host else ""
+        return f"{failure.message}{where}" + (f": {failure.detail}" if failure.detail else "")
+    return str(failure)
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return None if number < 0 else round(number)
+
+
+def report_path(target: ReleaseTarget) -> Path:
+    return target.releases_dir / "reports"
