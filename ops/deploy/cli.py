@@ -33,9 +33,7 @@ def with_release_command(argv: list[str], parser: argparse.ArgumentParser) -> li
     """`./deploy.sh ENV ...` is short for `./deploy.sh release ENV ...` when ENV is no command."""
     if not argv or argv[0].startswith("-"):
         return argv
-    commands = next(
-        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
-    ).choices
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction)).choices
     return argv if argv[0] in commands else [releases.RELEASE_COMMAND, *argv]
 
 

@@ -26,7 +26,7 @@ from ops.k8s_release import is_kubernetes_stack
 from ops.release import audit, fleet_view
 from ops.release.lock import DEFAULT_TTL_SECONDS, DeployLock
 from ops.release.plan import make_plan, parse_serial
-from ops.release.runner import Releaser, ReleaseOptions
+from ops.release.runner import ReleaseOptions, Releaser
 from ops.release.target import ReleaseTarget, resolve
 
 RELEASE_COMMAND = "release"
@@ -38,7 +38,9 @@ def default_version() -> str:
     return f"{images.project_version()}-{images.git_commit()[:7]}"
 
 
-def _add(commands: Subparsers, name: str, help_text: str, run: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+def _add(
+    commands: Subparsers, name: str, help_text: str, run: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("env", metavar="ENV", help="environment (a local fleet such as e2e, or an aws stack)")
     parser.set_defaults(run=run)
@@ -48,14 +50,20 @@ def _add(commands: Subparsers, name: str, help_text: str, run: Callable[[argpars
 def _release_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", help="the version to release (default: the project version and commit)")
     parser.add_argument("--serial", default="1", help="app hosts per batch: a count or a share like 50%% (default 1)")
-    parser.add_argument("--bake", type=int, default=20, metavar="SECONDS", help="gate window after each batch (default 20)")
+    parser.add_argument(
+        "--bake", type=int, default=20, metavar="SECONDS", help="gate window after each batch (default 20)"
+    )
 
 
 def add_parser(commands: Subparsers) -> None:
     release = _add(commands, RELEASE_COMMAND, "release a version to ENV: `./deploy.sh ENV [--version V]`", _release)
     _release_options(release)
-    release.add_argument("--from-image", default="", metavar="IMAGE", help="release this local image instead of building")
-    release.add_argument("--ready-timeout", type=int, default=60, metavar="SECONDS", help="time a new slot gets to be ready")
+    release.add_argument(
+        "--from-image", default="", metavar="IMAGE", help="release this local image instead of building"
+    )
+    release.add_argument(
+        "--ready-timeout", type=int, default=60, metavar="SECONDS", help="time a new slot gets to be ready"
+    )
     release.add_argument("--keep", type=int, default=5, help="releases kept (never the current or last known-good)")
     rollback = _add(commands, "rollback", "return ENV to its last known-good (or the named) release", _rollback)
     rollback.add_argument("--to", metavar="VERSION", help="the kept release to go back to")
@@ -138,13 +146,22 @@ def _plan(args: argparse.Namespace) -> int:
     registry = f"{state.registry_address}:5000/" if state else ""
     image = f"{registry}{images.APP_REPOSITORY}:{version}-{images.git_commit()}"
     views = fleet_view.read(target)
-    say(make_plan(target.env, version, image, views, target.app_hosts(), args.serial, args.bake).render())
+    say(
+        make_plan(
+            target.env,
+            version=version,
+            image=image,
+            views=views,
+            hosts=target.app_hosts(),
+            serial=args.serial,
+            bake=args.bake,
+        ).render()
+    )
     return 0
 
 
 def _lock(args: argparse.Namespace) -> int:
     target = _target(args.env)
-    Releaser(target)  # noqa: B018 - the same paths as a release
     DeployLock(target.lock_file, target.env).acquire(args.reason, ttl=args.ttl)
     say(f"{target.env}: locked for {args.ttl}s ({args.reason}); `./deploy.sh unlock {target.env}` releases it")
     return 0

@@ -70,7 +70,9 @@ def render(records: list[AuditRecord]) -> str:
     """The records as a table for the terminal, newest last."""
     if not records:
         return "no releases recorded yet"
-    lines = [f"{'when (UTC)':19}  {'action':13}  {'from -> to':28}  {'result':11}  {'took':>6}  {'failed':>6}  who / why"]
+    lines = [
+        f"{'when (UTC)':19}  {'action':13}  {'from -> to':28}  {'result':11}  {'took':>6}  {'failed':>6}  who / why"
+    ]
     for record in records:
         took = (record.finished_at or record.started_at) - record.started_at
         change = f"{record.from_version or '-'} -> {record.to_version or '-'}"

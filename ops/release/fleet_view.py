@@ -22,8 +22,8 @@ CONFIG_DIR = "/etc/slipway/app"
 # Prints one JSON line; a missing file or unit reads as "".
 _PROBE = (
     f"d={CONFIG_DIR}; img() {{ sed -n 's/^APP_IMAGE=//p' \"$d/$1.image\" 2>/dev/null; }}; "
-    "printf '{\"active\":\"%s\",\"blue_image\":\"%s\",\"green_image\":\"%s\",\"worker_image\":\"%s\","
-    "\"blue_state\":\"%s\",\"green_state\":\"%s\",\"worker_state\":\"%s\",\"migrated\":\"%s\"}\\n' "
+    'printf \'{"active":"%s","blue_image":"%s","green_image":"%s","worker_image":"%s",'
+    '"blue_state":"%s","green_state":"%s","worker_state":"%s","migrated":"%s"}\\n\' '
     '"$(cat $d/active-slot 2>/dev/null)" "$(img api-blue)" "$(img api-green)" "$(img worker)" '
     '"$(systemctl is-active slipway-api@blue)" "$(systemctl is-active slipway-api@green)" '
     '"$(systemctl is-active slipway-worker)" "$(cat $d/migrated-image 2>/dev/null)"'
@@ -115,6 +115,7 @@ def version_of(image: str) -> str:
 def render(views: dict[str, HostView], versions: dict[str, str]) -> str:
     lines = [f"{'host':8}  {'active':6}  {'version':16}  {'blue':22}  {'green':22}  worker"]
     for name, view in sorted(views.items()):
+
         def slot(slot: str, view: HostView = view) -> str:
             image = view.images.get(slot, "")
             return f"{versions.get(image, version_of(image)) if image else '-'} ({view.states.get(slot, '?')})"

@@ -50,7 +50,7 @@ class LockInfo:
         return f"{self.holder} (pid {self.pid}, {self.purpose}, taken {age}s ago, {when})"
 
 
-class LockHeld(OpsError):
+class LockHeldError(OpsError):
     """Another run holds the lock; the message names it."""
 
 
@@ -88,7 +88,7 @@ class DeployLock:
     def acquire(
         self, purpose: str, *, ttl: float = DEFAULT_TTL_SECONDS, holder: str = "", now: float | None = None
     ) -> LockInfo | None:
-        """Take the lock. Returns the stale lock it replaced (None if it was free); raises LockHeld."""
+        """Take the lock. Returns the stale lock it replaced (None if it was free); raises LockHeldError."""
         now = time.time() if now is None else now
         mine = LockInfo(holder or current_actor(), os.getpid(), purpose, now, now + ttl)
         if self._create(mine):
@@ -108,7 +108,7 @@ class DeployLock:
             if self._create(mine):
                 return held
             held = self.read()
-        raise LockHeld(
+        raise LockHeldError(
             f"environment {self.env} is locked by {held.describe(now) if held else 'another run'}",
             step="take the deploy lock",
             fix=(

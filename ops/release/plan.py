@@ -76,7 +76,7 @@ class ReleasePlan:
 
 
 def make_plan(
-    env: str, version: str, image: str, views: dict[str, HostView], hosts: list[str], serial: str, bake: int
+    env: str, *, version: str, image: str, views: dict[str, HostView], hosts: list[str], serial: str, bake: int
 ) -> ReleasePlan:
     running = {host: version_of(view.active_image) for host, view in views.items()}
     migrated = views[hosts[0]].migrated if hosts and hosts[0] in views else ""

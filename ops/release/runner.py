@@ -1,9 +1,9 @@
 """The release and rollback path: lock, image, preflight, migrations, batches, gates, rollback.
 
-    release:  lock -> image (build, stamp, push) -> preflight + migrations -> per batch: switch
-              + gate -> known good, history, audit -> unlock
-    failure:  every host back to the release that ran before (rollback.yml), the release marked
-              bad, the audit record says why -> unlock -> an OpsError for the operator
+release:  lock -> image (build, stamp, push) -> preflight + migrations -> per batch: switch
+          + gate -> known good, history, audit -> unlock
+failure:  every host back to the release that ran before (rollback.yml), the release marked
+          bad, the audit record says why -> unlock -> an OpsError for the operator
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ops.errors import OpsError
+from ops.fleet.state import FleetState
 from ops.playbook import PlaybookRun, run_playbook
 from ops.release import fleet_view
 from ops.release.audit import AuditLog, AuditRecord
@@ -47,6 +48,27 @@ class Outcome:
     seconds: float
     durations: dict[str, float] = field(default_factory=dict)
     failed_requests: int | None = None
+
+
+@dataclass
+class _Run:
+    """One release in progress: its audit record, the history it updates, what it switched."""
+
+    record: AuditRecord
+    history: History
+    previous_image: str = ""
+    switched: bool = False
+    baseline: dict[str, float] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
+    began: float = field(default_factory=time.monotonic)
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.durations[phase] = time.monotonic() - started
 
 
 @contextmanager
@@ -147,119 +169,117 @@ class Releaser:
         state = self.target.fleet_state()
         if state is None:
             raise OpsError(
-                f"releases to {self.target.platform} environments need the fleet's registry, which {self.target.env} lacks",
+                f"{self.target.env} has no fleet registry on this machine to push the release image to",
                 step="find the registry",
                 fix="run the release from the machine that created the environment (`./deploy.sh local --env ENV`)",
             )
-        began = time.monotonic()
-        record = AuditRecord(self.target.env, "release", current_actor(), to_version=version)
-        durations: dict[str, float] = {}
+        run = _Run(AuditRecord(self.target.env, "release", current_actor(), to_version=version), self.history())
         self._take_lock(f"release {version}", options.lock_ttl)
-        history = self.history()
-        previous_image = ""
-        switched = False
         try:
-            step = time.monotonic()
-            previous_image, views = self._running()
-            previous = history.find_image(previous_image) or Release(
-                fleet_view.version_of(previous_image), previous_image, "", known_good=True
-            )
-            record.from_version = previous.version
-            if history.find(previous.version) is None:
-                history.record(previous)
-            history.current = previous.version
-            self.say(f"   running {previous.version} on {', '.join(sorted(views))}")
-
-            step = time.monotonic()
-            image = prepare(version, state, from_image=options.from_image)
-            durations["image"] = time.monotonic() - step
-            self.say(f"   image {image.pull_name} ({durations['image']:.0f}s)")
-            history.record(Release(version, image.pull_name, image.commit))
-            history.save(self.target.history_file)
-
-            step = time.monotonic()
-            self._play("rollout.yml", "preflight,migrate", {"release_image": image.pull_name})
-            durations["preflight_migrate"] = time.monotonic() - step
-            baseline = self._baseline()
-            self.say(f"   preflight and migrations ({durations['preflight_migrate']:.0f}s); before: {baseline}")
-
-            for number, batch in enumerate(batches(self.target.app_hosts(), options.serial), 1):
-                step = time.monotonic()
-                switched = True
-                self._play("rollout.yml", "switch,gate", self._batch_vars(image, batch, baseline, options, began))
-                durations[f"batch_{number}"] = time.monotonic() - step
-                self.say(f"   batch {number} ({', '.join(batch)}) switched and passed its gate ({durations[f'batch_{number}']:.0f}s)")
+            image = self._prepare(run, version, state, options)
+            self._roll_out(run, image, options)
         except (OpsError, KeyboardInterrupt) as failure:
-            reason = _reason(failure)
-            record.durations = durations
-            self._undo(record, history, version, previous_image, switched, reason, began)
+            self._undo(run, version, _reason(failure))
             raise OpsError(
-                f"release {version} to {self.target.env} failed and was rolled back to {record.from_version or 'the previous release'}",
+                f"release {version} to {self.target.env} failed; every app host is back on "
+                f"{run.record.from_version or 'the previous release'}"
+                if run.record.result == "rolled-back" or not run.switched
+                else f"release {version} to {self.target.env} failed and so did its rollback",
                 step="release",
-                detail=reason,
+                detail=run.record.reason,
                 fix=f"see `./deploy.sh history {self.target.env}`; fix the cause, then release again",
             ) from (failure if isinstance(failure, OpsError) else None)
         finally:
             self.lock.release()
+        return self._succeeded(run, version, image, options)
 
+    def _prepare(self, run: _Run, version: str, state: FleetState, options: ReleaseOptions) -> ReleaseImage:
+        """What runs now, the release image, preflight and migrations."""
+        run.previous_image, views = self._running()
+        previous = run.history.find_image(run.previous_image) or Release(
+            fleet_view.version_of(run.previous_image), run.previous_image, "", known_good=True
+        )
+        run.record.from_version = previous.version
+        if run.history.find(previous.version) is None:
+            run.history.record(previous)
+        run.history.current = previous.version
+        self.say(f"   running {previous.version} on {', '.join(sorted(views))}")
+        with run.timed("image"):
+            image = prepare(version, state, from_image=options.from_image)
+        self.say(f"   image {image.pull_name} ({run.durations['image']:.0f}s)")
+        run.history.record(Release(version, image.pull_name, image.commit))
+        run.history.save(self.target.history_file)
+        with run.timed("preflight_migrate"):
+            self._play("rollout.yml", "preflight,migrate", {"release_image": image.pull_name})
+        run.baseline = self._baseline()
+        self.say(f"   preflight and migrations passed ({run.durations['preflight_migrate']:.0f}s)")
+        return image
+
+    def _roll_out(self, run: _Run, image: ReleaseImage, options: ReleaseOptions) -> None:
+        for number, batch in enumerate(batches(self.target.app_hosts(), options.serial), 1):
+            run.switched = True
+            with run.timed(f"batch_{number}"):
+                self._play("rollout.yml", "switch,gate", self._batch_vars(image, batch, run, options))
+            took = run.durations[f"batch_{number}"]
+            self.say(f"   batch {number} ({', '.join(batch)}) switched and passed its gate ({took:.0f}s)")
+
+    def _succeeded(self, run: _Run, version: str, image: ReleaseImage, options: ReleaseOptions) -> Outcome:
         report = self._gate_report()
-        released = history.find(version)
-        assert released is not None
-        released.known_good, released.bad_reason = True, ""
-        history.current = version
-        dropped = history.prune(options.keep)
-        history.save(self.target.history_file)
-        durations["total"] = time.monotonic() - began
-        record.result, record.durations = "released", durations
+        released = run.history.find(version)
+        if released is not None:
+            released.known_good, released.bad_reason = True, ""
+        run.history.current = version
+        dropped = run.history.prune(options.keep)
+        run.history.save(self.target.history_file)
+        run.durations["total"] = time.monotonic() - run.began
+        record = run.record
+        record.result, record.durations = "released", run.durations
         record.failed_requests = _int_or_none(report.get("failed_requests"))
         record.details = {"image": image.pull_name, "serial": options.serial, "gate": report,
                           "pruned": [release.version for release in dropped]}  # fmt: skip
         self.audit.append(record)
-        return Outcome(version, record.from_version, "released", durations["total"], durations, record.failed_requests)
+        return Outcome(version, record.from_version, "released", run.durations["total"], run.durations,
+                       record.failed_requests)  # fmt: skip
 
     def _batch_vars(
-        self, image: ReleaseImage, batch: list[str], baseline: dict[str, float], options: ReleaseOptions, began: float
+        self, image: ReleaseImage, batch: list[str], run: _Run, options: ReleaseOptions
     ) -> dict[str, object]:
         return {
             "release_image": image.pull_name,
             "release_batch": batch,
             "release_bake_seconds": options.bake_seconds,
             "app_release_ready_timeout": options.ready_timeout,
-            "release_baseline_error_ratio": baseline.get("error_ratio", -1.0),
-            "release_baseline_p99": baseline.get("p99_seconds", -1.0),
-            "release_elapsed_seconds": int(time.monotonic() - began) + options.bake_seconds + 30,
+            "release_baseline_error_ratio": run.baseline.get("error_ratio", -1.0),
+            "release_baseline_p99": run.baseline.get("p99_seconds", -1.0),
+            "release_elapsed_seconds": int(time.monotonic() - run.began) + options.bake_seconds + 30,
         }
 
-    def _undo(
-        self, record: AuditRecord, history: History, version: str, previous_image: str, switched: bool, reason: str,
-        began: float,
-    ) -> None:  # fmt: skip
+    def _undo(self, run: _Run, version: str, reason: str) -> None:
         """Put every host back on the previous image (when any host may have moved), audit why."""
+        record = run.record
         self.say(f"   release failed: {reason.splitlines()[0] if reason else 'interrupted'}")
-        bad = history.find(version)
+        bad = run.history.find(version)
         if bad is not None:
             bad.known_good, bad.bad_reason = False, reason[:500]
         record.reason = reason[:2000]
-        step = time.monotonic()
-        if switched and previous_image:
+        if run.switched and run.previous_image:
             self.say(f"   rolling every app host back to {record.from_version}")
             record.action = "auto-rollback"
-            try:
-                self._switch_all(previous_image, began)
-                record.result = "rolled-back"
-            except (OpsError, KeyboardInterrupt) as again:
-                record.result = "failed"
-                record.reason += f"\nrollback failed too: {_reason(again)}"
-            record.durations["rollback"] = time.monotonic() - step
+            with run.timed("rollback"):
+                try:
+                    self._switch_all(run.previous_image, run.began)
+                    record.result = "rolled-back"
+                except (OpsError, KeyboardInterrupt) as again:
+                    record.result = "failed"
+                    record.reason += f"\nrollback failed too: {_reason(again)}"
         else:
             record.result = "failed"  # nothing had switched: every host still runs the previous release
-        history.current = record.from_version or history.current
-        try:
-            history.save(self.target.history_file)
-        except OSError:
-            pass
+        run.history.current = record.from_version or run.history.current
+        with suppress(OSError):
+            run.history.save(self.target.history_file)
         record.failed_requests = _int_or_none(self._gate_report().get("failed_requests"))
-        record.durations["total"] = time.monotonic() - began
+        run.durations["total"] = time.monotonic() - run.began
+        record.durations = run.durations
         self.audit.append(record)
 
     # --- rollback -----------------------------------------------------------------------------

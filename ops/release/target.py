@@ -50,8 +50,9 @@ class ReleaseTarget:
         found: list[str] = []
 
         def walk(group: dict[str, object], name: str) -> None:
-            if name == "app" and isinstance(group.get("hosts"), dict):
-                found.extend(str(host) for host in group["hosts"])  # type: ignore[union-attr]
+            hosts = group.get("hosts")
+            if name == "app" and isinstance(hosts, dict):
+                found.extend(str(host) for host in hosts)
             children = group.get("children")
             if isinstance(children, dict):
                 for child, body in children.items():
