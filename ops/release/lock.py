@@ -1,6 +1,6 @@
 """The deploy lock: one release at a time per environment, with a holder and an expiry.
 
-The lock is a JSON file created atomically (O_EXCL), so two runs racing for it cannot both win.
+The lock is a JSON file created atomically (a hard link that fails when it exists), so two runs racing for it cannot both win.
 It names its holder (user@machine, pid, what it is doing) and expires: a run that was killed
 (a cancelled CI job, a lost laptop) leaves a lock that the next run may take over once it is
 stale, and that take-over is reported so it lands in the audit log. Breaking a live lock is
@@ -76,13 +76,17 @@ class DeployLock:
             ) from error
 
     def _create(self, info: LockInfo) -> bool:
+        """Create the lock file with its content in one step: write a private file, then hard-link
+        it into place (link fails when the lock exists), so no reader ever sees a half-written lock."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        draft = self.path.with_name(f".{self.path.name}.{os.getpid()}.{time.monotonic_ns()}")
+        draft.write_text(json.dumps(asdict(info)) + "\n")
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.link(draft, self.path)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(asdict(info)) + "\n")
+        finally:
+            draft.unlink()
         return True
 
     def acquire(
@@ -99,12 +103,16 @@ class DeployLock:
                 return None
             held = self.read()
         if held is not None and held.stale(now):
-            # Replace the stale lock atomically: rename it away, then create ours with O_EXCL.
-            # If another run does the same at the same moment, only one O_EXCL create wins.
-            aside = self.path.with_name(f"{self.path.name}.stale-{os.getpid()}")
+            # Replace the stale lock: rename it away, then create ours with the atomic link.
+            # If another run does the same at the same moment, only one link wins.
+            aside = self.path.with_name(f".{self.path.name}.stale-{os.getpid()}")
             with contextlib.suppress(FileNotFoundError):
                 self.path.rename(aside)
-                aside.unlink()
+                if LockInfo(**json.loads(aside.read_text())) != held:
+                    # Another run replaced the stale lock first: put its fresh lock back.
+                    aside.rename(self.path)
+                else:
+                    aside.unlink()
             if self._create(mine):
                 return held
             held = self.read()

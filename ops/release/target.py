@@ -15,7 +15,7 @@ import yaml
 
 from ops.errors import OpsError
 from ops.fleet import model
-from ops.fleet.state import REPO_ROOT, EnvPaths, FleetState
+from ops.fleet.state import REPO_ROOT, STATE_ROOT, EnvPaths, FleetState
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class ReleaseTarget:
 def resolve(env: str, state_root: Path | None = None) -> ReleaseTarget:
     """The release target named `env`, or an OpsError saying how to create it."""
     model.check_env_name(env)
-    paths = EnvPaths.for_env(env) if state_root is None else EnvPaths.for_env(env, state_root)
+    paths = EnvPaths.for_env(env, state_root or STATE_ROOT)
     aws_stack = (REPO_ROOT / f"Pulumi.{env}.yaml").is_file()
     platform = "aws" if aws_stack else "local"
     if not paths.inventory_file.is_file():
