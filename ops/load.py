@@ -85,8 +85,13 @@ async def run_load(
     headers: dict[str, str] | None = None,
     verify: bool | str = True,
     stop: asyncio.Event | None = None,
+    rate: float = 0.0,
 ) -> LoadReport:
-    """Load `url` until `max_requests` are sent, `max_seconds` pass, or `stop` is set."""
+    """Load `url` until `max_requests` are sent, `max_seconds` pass, or `stop` is set.
+
+    `rate` > 0 paces the whole run to at most that many requests per second (an open schedule
+    shared by the workers), e.g. to stay under the balancer's rate limit.
+    """
     check_target(url)
     if not 0 < max_seconds <= MAX_SECONDS or not 0 < max_requests <= MAX_REQUESTS or concurrency < 1:
         raise ValueError("bounds: 0 < seconds <= 3600, 0 < requests <= 10,000,000, concurrency >= 1")
@@ -100,7 +105,9 @@ async def run_load(
     async with httpx.AsyncClient(headers=headers, verify=verify, limits=limits, timeout=10.0) as client:
 
         async def one_worker() -> None:
-            while not stop.is_set() and time.perf_counter() < deadline and next(budget, None) is not None:
+            while not stop.is_set() and time.perf_counter() < deadline and (number := next(budget, None)) is not None:
+                if rate > 0 and (wait := began + number / rate - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
                 started = time.perf_counter()
                 try:
                     response = await client.get(url)
@@ -121,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--requests", type=int, default=1000, help="stop after this many requests")
     parser.add_argument("--seconds", type=float, default=30.0, help="stop after this long")
+    parser.add_argument("--rate", type=float, default=0.0, help="at most this many requests per second (0: no cap)")
     parser.add_argument("--header", action="append", default=[], help="NAME: VALUE (repeatable)")
     parser.add_argument("--ca", help="CA bundle to verify the server's certificate with")
     parser.add_argument("--samples", type=Path, help="write every request as JSON lines here")
@@ -136,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 max_seconds=args.seconds,
                 headers=headers,
                 verify=args.ca or True,
+                rate=args.rate,
             )
         )
     except ValueError as exc:

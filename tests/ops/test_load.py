@@ -76,3 +76,11 @@ def test_cli_writes_every_sample_and_exits_1_on_failures(server: str, tmp_path: 
     lines = [json.loads(line) for line in samples.read_text().splitlines()]
     assert len(lines) == 30
     assert sum(1 for line in lines if line["status"] == 500) == 3
+
+
+async def test_rate_paces_the_whole_run(server: str) -> None:
+    report = await run_load(server, concurrency=4, max_requests=40, max_seconds=30, rate=20)
+
+    assert report.total == 40
+    # 40 requests on a 20/s schedule: the last one cannot start before 1.95 s.
+    assert max(sample.started for sample in report.samples) >= 1.9
