@@ -14,9 +14,11 @@ import asyncio
 import json
 import statistics
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -86,6 +88,7 @@ async def run_load(
     verify: bool | str = True,
     stop: asyncio.Event | None = None,
     rate: float = 0.0,
+    report: LoadReport | None = None,
 ) -> LoadReport:
     """Load `url` until `max_requests` are sent, `max_seconds` pass, or `stop` is set.
 
@@ -95,7 +98,7 @@ async def run_load(
     check_target(url)
     if not 0 < max_seconds <= MAX_SECONDS or not 0 < max_requests <= MAX_REQUESTS or concurrency < 1:
         raise ValueError("bounds: 0 < seconds <= 3600, 0 < requests <= 10,000,000, concurrency >= 1")
-    report = LoadReport()
+    report = LoadReport() if report is None else report  # a caller's report fills up as requests finish
     stop = stop or asyncio.Event()
     began = time.perf_counter()
     deadline = began + max_seconds
@@ -158,3 +161,65 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+class BackgroundLoad:
+    """`run_load` on a thread of its own, for callers that do something else meanwhile (a release).
+
+    with BackgroundLoad(url, rate=80, verify=ca) as load:
+        release()
+    report = load.report
+    """
+
+    def __init__(self, url: str, *, max_seconds: float = 1800.0, **options: Any) -> None:
+        check_target(url)
+        self.url = url
+        self.max_seconds = max_seconds
+        self.options = options
+        self.report = LoadReport()
+        self.started = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ops-load", daemon=True)
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        async def main() -> LoadReport:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            return await run_load(
+                self.url,
+                max_requests=MAX_REQUESTS,
+                max_seconds=self.max_seconds,
+                stop=self._stop,
+                report=self.report,
+                **self.options,
+            )
+
+        try:
+            self.report = asyncio.run(main())
+        except BaseException as error:
+            self._error = error
+            self._ready.set()
+
+    def __enter__(self) -> BackgroundLoad:
+        self.started = time.monotonic()
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        return self
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def stop(self) -> LoadReport:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=60)
+        if self._error is not None:
+            raise self._error
+        return self.report
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
