@@ -1,10 +1,10 @@
 """The deploy lock: one release at a time per environment, with a holder and an expiry.
 
-The lock is a JSON file created atomically (a hard link that fails when it exists), so two runs
-racing for it cannot both win. It names its holder (user@machine, pid, what it is doing) and expires: a run that was killed
-(a cancelled CI job, a lost laptop) leaves a lock that the next run may take over once it is
-stale, and that take-over is reported so it lands in the audit log. Breaking a live lock is
-only done by `./deploy.sh unlock ENV`, explicitly.
+The lock is a JSON file created atomically (a hard link that fails when it exists), so two
+runs racing for it cannot both win. It names its holder (user@machine, pid, what it is doing)
+and expires: a run that was killed (a cancelled CI job, a lost laptop) leaves a lock that the
+next run may take over once it is stale, and that take-over is reported so it lands in the
+audit log. Breaking a live lock is only done by `./deploy.sh unlock ENV`, explicitly.
 """
 
 from __future__ import annotations
