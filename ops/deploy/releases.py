@@ -162,7 +162,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _lock(args: argparse.Namespace) -> int:
     target = _target(args.env)
-    DeployLock(target.lock_file, target.env).acquire(args.reason, ttl=args.ttl)
+    Releaser(target, say=say).take_lock(args.reason, args.ttl)
     say(f"{target.env}: locked for {args.ttl}s ({args.reason}); `./deploy.sh unlock {target.env}` releases it")
     return 0
 

@@ -38,6 +38,8 @@ class ReleaseOptions:
     keep: int = DEFAULT_KEEP
     from_image: str = ""
     lock_ttl: float = 30 * 60
+    # The gate's p99 bound: this factor times the pre-release p99 (never below 0.25 s, the SLO).
+    p99_factor: float = 2.0
 
 
 @dataclass
@@ -98,7 +100,8 @@ class Releaser:
     def history(self) -> History:
         return History.load(self.target.history_file)
 
-    def _take_lock(self, purpose: str, ttl: float) -> None:
+    def take_lock(self, purpose: str, ttl: float) -> None:
+        """Take the deploy lock; a stale lock is replaced and that is audited; a live one refuses."""
         stale = self.lock.acquire(purpose, ttl=ttl)
         if stale is not None:
             self.say(f"   took over a stale lock of {stale.holder} ({stale.purpose})")
@@ -174,7 +177,7 @@ class Releaser:
                 fix="run the release from the machine that created the environment (`./deploy.sh local --env ENV`)",
             )
         run = _Run(AuditRecord(self.target.env, "release", current_actor(), to_version=version), self.history())
-        self._take_lock(f"release {version}", options.lock_ttl)
+        self.take_lock(f"release {version}", options.lock_ttl)
         try:
             image = self._prepare(run, version, state, options)
             self._roll_out(run, image, options)
@@ -251,6 +254,7 @@ class Releaser:
             "app_release_ready_timeout": options.ready_timeout,
             "release_baseline_error_ratio": run.baseline.get("error_ratio", -1.0),
             "release_baseline_p99": run.baseline.get("p99_seconds", -1.0),
+            "release_p99_factor": options.p99_factor,
             "release_elapsed_seconds": int(time.monotonic() - run.began) + options.bake_seconds + 30,
         }
 
@@ -288,7 +292,7 @@ class Releaser:
         began = time.monotonic()
         history = self.history()
         record = AuditRecord(self.target.env, "rollback", current_actor())
-        self._take_lock(f"rollback to {to or 'last known good'}", lock_ttl)
+        self.take_lock(f"rollback to {to or 'last known good'}", lock_ttl)
         try:
             current_image, _ = self._running_or_any()
             current = history.find_image(current_image)
