@@ -112,7 +112,7 @@ class Releaser:
                 )
             )  # fmt: skip
 
-    def _running(self) -> tuple[str, dict[str, fleet_view.HostView]]:
+    def running(self) -> tuple[str, dict[str, fleet_view.HostView]]:
         """The one image every app host serves; refuses a fleet on mixed versions."""
         views = fleet_view.read(self.target)
         images = {view.active_image for view in views.values()}
@@ -198,7 +198,7 @@ class Releaser:
 
     def _prepare(self, run: _Run, version: str, state: FleetState, options: ReleaseOptions) -> ReleaseImage:
         """What runs now, the release image, preflight and migrations."""
-        run.previous_image, views = self._running()
+        run.previous_image, views = self.running()
         previous = run.history.find_image(run.previous_image) or Release(
             fleet_view.version_of(run.previous_image), run.previous_image, "", known_good=True
         )
