@@ -133,7 +133,8 @@ class Releaser:
             return run_playbook(self.target.env, playbook, extra_vars=variables, progress=self._quiet)
 
     def _quiet(self, message: str) -> None:
-        if "failed:" in message:
+        # The gate's probe loop "fails" by design when every probe answered 200 (it is ignored).
+        if "failed:" in message and "Probe the API through nginx" not in message:
             self.say(message)
 
     def _gate_report(self) -> dict[str, object]:
