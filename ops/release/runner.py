@@ -38,8 +38,10 @@ class ReleaseOptions:
     keep: int = DEFAULT_KEEP
     from_image: str = ""
     lock_ttl: float = 30 * 60
-    # The gate's p99 bound: this factor times the pre-release p99 (never below 0.25 s, the SLO).
+    # The gate's p99 bound: this factor times the pre-release p99, never below the floor (the
+    # API's latency SLO threshold, 0.25 s).
     p99_factor: float = 2.0
+    p99_floor: float = 0.25
 
 
 @dataclass
@@ -256,6 +258,7 @@ class Releaser:
             "release_baseline_error_ratio": run.baseline.get("error_ratio", -1.0),
             "release_baseline_p99": run.baseline.get("p99_seconds", -1.0),
             "release_p99_factor": options.p99_factor,
+            "release_p99_floor": options.p99_floor,
             "release_elapsed_seconds": int(time.monotonic() - run.began) + options.bake_seconds + 30,
         }
 

@@ -35,7 +35,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(1800)]
 LOAD_RATE = 60
 LOAD_CONCURRENCY = 6
 MIN_REQUESTS = 10_000
-OPTIONS = {"serial": "1", "bake_seconds": 8, "ready_timeout": 60}
+# The p99 floor is raised from the SLO's 0.25 s: CI machines are shared (load 30 on 2 cores was
+# seen), and a latency spike there is not what these tests are about; the 500 fault is caught
+# by the probes and the error ratio.
+OPTIONS = {"serial": "1", "bake_seconds": 8, "ready_timeout": 60, "p99_floor": 2.0}
 
 # Answers 500 to every request that comes through the balancer (X-Forwarded-For set), while its
 # direct readiness probe stays 200: a fault only real traffic finds. The path is rewritten to
@@ -160,7 +163,7 @@ def test_release_that_never_becomes_ready_is_rolled_back(
     e2e_fleet: Deployment, target: ReleaseTarget, load_url: str, tmp_path: Path
 ) -> None:
     bad = _fault_image(e2e_fleet.image.tag, "never-ready", FAULT_NEVER_READY, tmp_path / "never-ready")
-    options = ReleaseOptions(from_image=bad, serial="1", bake_seconds=8, ready_timeout=20)
+    options = ReleaseOptions(from_image=bad, **{**OPTIONS, "ready_timeout": 20})  # type: ignore[arg-type]
     with _load(load_url) as load, pytest.raises(Exception, match="every app host is back on v2"):
         Releaser(target).release("bad-ready", options)
     report = load.report
@@ -177,7 +180,7 @@ def test_release_answering_500_after_the_switch_is_rolled_back(
     e2e_fleet: Deployment, target: ReleaseTarget, load_url: str, tmp_path: Path
 ) -> None:
     bad = _fault_image(e2e_fleet.image.tag, "answers-500", FAULT_500, tmp_path / "answers-500")
-    options = ReleaseOptions(from_image=bad, serial="1", bake_seconds=8, ready_timeout=60)
+    options = ReleaseOptions(from_image=bad, **OPTIONS)  # type: ignore[arg-type]
     with _load(load_url) as load:
         began = load.elapsed()
         with pytest.raises(Exception, match="every app host is back on v2"):
