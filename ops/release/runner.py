@@ -252,7 +252,7 @@ class Releaser:
     ) -> dict[str, object]:
         return {
             "release_image": image.pull_name,
-            "release_batch": batch,
+            "release_batch": ",".join(batch),
             "release_bake_seconds": options.bake_seconds,
             "app_release_ready_timeout": options.ready_timeout,
             "release_baseline_error_ratio": run.baseline.get("error_ratio", -1.0),
