@@ -215,17 +215,22 @@ class Releaser:
         self.say(f"   image {image.pull_name} ({run.durations['image']:.0f}s)")
         run.history.record(Release(version, image.pull_name, image.commit))
         run.history.save(self.target.history_file)
-        with run.timed("preflight_migrate"):
-            self._play("rollout.yml", "preflight,migrate", {"release_image": image.pull_name})
-        run.baseline = self._baseline()
-        self.say(f"   preflight and migrations passed ({run.durations['preflight_migrate']:.0f}s)")
         return image
 
     def _roll_out(self, run: _Run, image: ReleaseImage, options: ReleaseOptions) -> None:
+        """One rollout.yml run per batch; the first also runs the preflight and the migrations."""
+        marker = self.report_dir / "switch-started"
+        marker.unlink(missing_ok=True)
         for number, batch in enumerate(batches(self.target.app_hosts(), options.serial), 1):
-            run.switched = True
-            with run.timed(f"batch_{number}"):
-                self._play("rollout.yml", "switch,gate", self._batch_vars(image, batch, run, options))
+            tags = "preflight,migrate,switch,gate" if number == 1 else "switch,gate"
+            try:
+                with run.timed(f"batch_{number}"):
+                    self._play("rollout.yml", tags, self._batch_vars(image, batch, run, options, first=number == 1))
+            finally:
+                # Hosts may have moved once the switch play started; before that nothing changed.
+                run.switched = marker.exists()
+            if number == 1:
+                run.baseline = self._baseline()
             took = run.durations[f"batch_{number}"]
             self.say(f"   batch {number} ({', '.join(batch)}) switched and passed its gate ({took:.0f}s)")
 
@@ -248,15 +253,18 @@ class Releaser:
                        record.failed_requests)  # fmt: skip
 
     def _batch_vars(
-        self, image: ReleaseImage, batch: list[str], run: _Run, options: ReleaseOptions
+        self, image: ReleaseImage, batch: list[str], run: _Run, options: ReleaseOptions, *, first: bool
     ) -> dict[str, object]:
-        return {
+        # The first run measures the pre-release level itself (preflight); later runs get it here.
+        baseline = {} if first else {
+            "release_baseline_error_ratio": run.baseline.get("error_ratio", -1.0),
+            "release_baseline_p99": run.baseline.get("p99_seconds", -1.0),
+        }  # fmt: skip
+        return baseline | {
             "release_image": image.pull_name,
             "release_batch": ",".join(batch),
             "release_bake_seconds": options.bake_seconds,
             "app_release_ready_timeout": options.ready_timeout,
-            "release_baseline_error_ratio": run.baseline.get("error_ratio", -1.0),
-            "release_baseline_p99": run.baseline.get("p99_seconds", -1.0),
             "release_p99_factor": options.p99_factor,
             "release_p99_floor": options.p99_floor,
             "release_elapsed_seconds": int(time.monotonic() - run.began) + options.bake_seconds + 30,
