@@ -41,7 +41,7 @@ def measure(env: str, *, rate: float, concurrency: int, steady_seconds: float, b
     releaser = Releaser(target, say=lambda message: print(message, file=sys.stderr))
     running, _ = releaser.running()
     local_image = "slipway/app:" + running.rsplit(":", 1)[1]
-    url = f"https://127.0.0.1:{state.https_port}/health/ready"
+    url = f"https://127.0.0.1:{state.https_port}/health/live"
     load = BackgroundLoad(url, concurrency=concurrency, rate=rate, verify=str(paths.ca_cert), max_seconds=1200)
     with load:
         time.sleep(steady_seconds)

@@ -106,7 +106,7 @@ def target(e2e_fleet: Deployment) -> Iterator[ReleaseTarget]:
 
 @pytest.fixture(scope="module")
 def load_url(e2e_fleet: Deployment) -> str:
-    return f"https://127.0.0.1:{e2e_fleet.state.https_port}/health/ready"
+    return f"https://127.0.0.1:{e2e_fleet.state.https_port}/health/live"
 
 
 def _load(url: str) -> BackgroundLoad:
