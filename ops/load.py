@@ -103,14 +103,21 @@ async def run_load(
     began = time.perf_counter()
     deadline = began + max_seconds
     budget = iter(range(max_requests))
+    pace = [began]  # the start time of the next request when `rate` paces the run
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     async with httpx.AsyncClient(headers=headers, verify=verify, limits=limits, timeout=10.0) as client:
 
         async def one_worker() -> None:
-            while not stop.is_set() and time.perf_counter() < deadline and (number := next(budget, None)) is not None:
-                if rate > 0 and (wait := began + number / rate - time.perf_counter()) > 0:
-                    await asyncio.sleep(wait)
+            while not stop.is_set() and time.perf_counter() < deadline and next(budget, None) is not None:
+                if rate > 0:
+                    # The next free slot of the schedule; never in the past, so a stall (slow
+                    # answers) is not followed by a catch-up burst above the rate.
+                    now = time.perf_counter()
+                    slot = max(pace[0], now)
+                    pace[0] = slot + 1 / rate
+                    if slot > now:
+                        await asyncio.sleep(slot - now)
                 started = time.perf_counter()
                 try:
                     response = await client.get(url)
