@@ -86,7 +86,9 @@ def _fault_image(base: str, name: str, script: str, folder: Path) -> str:
     (folder / "fault.py").write_text(script)
     (folder / "Dockerfile").write_text(
         f"FROM {base}\nENV FAULT_INJECTION=true\nCOPY fault.py /opt/fault/fault.py\n"
-        'ENTRYPOINT ["python", "/opt/fault/fault.py"]\nCMD ["serve"]\n'
+        # -c keeps the image's working directory (the app package) on sys.path, as `-m app` does.
+        'ENTRYPOINT ["python", "-c", "import runpy; runpy.run_path(\'/opt/fault/fault.py\', run_name=\'__main__\')"]\n'
+        'CMD ["serve"]\n'
     )
     docker("build", "-q", "-t", tag, str(folder), step=f"build the {name} fault image")
     return tag
