@@ -70,11 +70,13 @@ from app.__main__ import main
 sys.exit(main())
 """
 
-# Points the API at a database port where nothing listens: it starts, but never answers ready.
+# Points the API (not its migrations: argv is `serve`) at a database port where nothing
+# listens: it starts, but never answers ready.
 FAULT_NEVER_READY = """
 import os
 import sys
-os.environ["DATABASE_URL"] = "postgresql+asyncpg://nobody:nothing@127.0.0.1:9/none"
+if sys.argv[1:] == ["serve"]:
+    os.environ["DATABASE_URL"] = "postgresql+asyncpg://nobody:nothing@127.0.0.1:9/none"
 from app.__main__ import main
 sys.exit(main())
 """
