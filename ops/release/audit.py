@@ -77,7 +77,7 @@ def render(records: list[AuditRecord]) -> str:
         took = (record.finished_at or record.started_at) - record.started_at
         change = f"{record.from_version or '-'} -> {record.to_version or '-'}"
         failed = "-" if record.failed_requests is None else str(record.failed_requests)
-        why = f"  ({record.reason})" if record.reason else ""
+        why = f"  ({record.reason.splitlines()[0]})" if record.reason else ""  # the full reason is in the log
         lines.append(
             f"{_when(record.started_at)}  {record.action:13}  {change:28}  {record.result:11}  {took:5.0f}s  "
             f"{failed:>6}  {record.actor}{why}"

@@ -221,6 +221,7 @@ class Releaser:
         """One rollout.yml run per batch; the first also runs the preflight and the migrations."""
         marker = self.report_dir / "switch-started"
         marker.unlink(missing_ok=True)
+        (self.report_dir / "gate.json").unlink(missing_ok=True)  # a report always belongs to this run
         for number, batch in enumerate(batches(self.target.app_hosts(), options.serial), 1):
             tags = "preflight,migrate,switch,gate" if number == 1 else "switch,gate"
             try:
