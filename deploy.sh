@@ -16,16 +16,29 @@ Commands:
                     with Ansible, deploy the current version and smoke-test it through nginx/TLS;
                     safe to run again (it resumes and re-deploys)
   local --destroy   remove the local fleet, its volumes and its state (.slipway/local/)
+  ENV [--version V] release V (default: the current code) to a local or aws environment with zero
+                    downtime: lock, build and push the image, migrate once, switch the app hosts in
+                    batches (blue/green slots behind nginx), gate each batch; any failure rolls every
+                    host back. Options: --serial N|P%, --bake SECONDS, --from-image IMAGE
+  rollback ENV [--to V]
+                    every app host back to the last known-good (or the named) release
+  status ENV        what runs where: per app host the active slot, both slots and the worker
+  history ENV       the audit log: who released what, when, the result and why
+  plan ENV [--version V]
+                    hosts, batches, image and migrations of a release, changing nothing
+  lock ENV | unlock ENV
+                    hold releases off; break a lock (both recorded in the audit log)
   STACK --version TAG
                     release TAG to a kubernetes stack (Pulumi.STACK.yaml, e.g. k8s-dev): set the
                     image tag, `pulumi up`, wait for the rollout; a failure re-applies the previous tag
   rollback STACK [--to TAG]
-                    return a kubernetes stack to its previous (or the named) release
+                    the same for a kubernetes stack: its previous (or the named) release
 
 Options:
   -h, --help        show this help; `./deploy.sh COMMAND --help` shows a command's options
 
-Logs of each Ansible run are kept in .slipway/<env>/logs/.
+Logs of each Ansible run are kept in .slipway/<env>/logs/; releases, their audit log and the
+deploy lock in .slipway/<env>/releases/ (docs/releases.md).
 USAGE
 }
 

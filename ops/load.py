@@ -14,9 +14,11 @@ import asyncio
 import json
 import statistics
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -85,22 +87,37 @@ async def run_load(
     headers: dict[str, str] | None = None,
     verify: bool | str = True,
     stop: asyncio.Event | None = None,
+    rate: float = 0.0,
+    report: LoadReport | None = None,
 ) -> LoadReport:
-    """Load `url` until `max_requests` are sent, `max_seconds` pass, or `stop` is set."""
+    """Load `url` until `max_requests` are sent, `max_seconds` pass, or `stop` is set.
+
+    `rate` > 0 paces the whole run to at most that many requests per second (an open schedule
+    shared by the workers), e.g. to stay under the balancer's rate limit.
+    """
     check_target(url)
     if not 0 < max_seconds <= MAX_SECONDS or not 0 < max_requests <= MAX_REQUESTS or concurrency < 1:
         raise ValueError("bounds: 0 < seconds <= 3600, 0 < requests <= 10,000,000, concurrency >= 1")
-    report = LoadReport()
+    report = LoadReport() if report is None else report  # a caller's report fills up as requests finish
     stop = stop or asyncio.Event()
     began = time.perf_counter()
     deadline = began + max_seconds
     budget = iter(range(max_requests))
+    pace = [began]  # the start time of the next request when `rate` paces the run
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     async with httpx.AsyncClient(headers=headers, verify=verify, limits=limits, timeout=10.0) as client:
 
         async def one_worker() -> None:
             while not stop.is_set() and time.perf_counter() < deadline and next(budget, None) is not None:
+                if rate > 0:
+                    # The next free slot of the schedule; never in the past, so a stall (slow
+                    # answers) is not followed by a catch-up burst above the rate.
+                    now = time.perf_counter()
+                    slot = max(pace[0], now)
+                    pace[0] = slot + 1 / rate
+                    if slot > now:
+                        await asyncio.sleep(slot - now)
                 started = time.perf_counter()
                 try:
                     response = await client.get(url)
@@ -121,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--requests", type=int, default=1000, help="stop after this many requests")
     parser.add_argument("--seconds", type=float, default=30.0, help="stop after this long")
+    parser.add_argument("--rate", type=float, default=0.0, help="at most this many requests per second (0: no cap)")
     parser.add_argument("--header", action="append", default=[], help="NAME: VALUE (repeatable)")
     parser.add_argument("--ca", help="CA bundle to verify the server's certificate with")
     parser.add_argument("--samples", type=Path, help="write every request as JSON lines here")
@@ -136,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 max_seconds=args.seconds,
                 headers=headers,
                 verify=args.ca or True,
+                rate=args.rate,
             )
         )
     except ValueError as exc:
@@ -149,3 +168,65 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+class BackgroundLoad:
+    """`run_load` on a thread of its own, for callers that do something else meanwhile (a release).
+
+    with BackgroundLoad(url, rate=80, verify=ca) as load:
+        release()
+    report = load.report
+    """
+
+    def __init__(self, url: str, *, max_seconds: float = 1800.0, **options: Any) -> None:
+        check_target(url)
+        self.url = url
+        self.max_seconds = max_seconds
+        self.options = options
+        self.report = LoadReport()
+        self.started = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ops-load", daemon=True)
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        async def main() -> LoadReport:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            return await run_load(
+                self.url,
+                max_requests=MAX_REQUESTS,
+                max_seconds=self.max_seconds,
+                stop=self._stop,
+                report=self.report,
+                **self.options,
+            )
+
+        try:
+            self.report = asyncio.run(main())
+        except BaseException as error:
+            self._error = error
+            self._ready.set()
+
+    def __enter__(self) -> BackgroundLoad:
+        self.started = time.monotonic()
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        return self
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def stop(self) -> LoadReport:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=60)
+        if self._error is not None:
+            raise self._error
+        return self.report
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

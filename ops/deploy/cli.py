@@ -6,13 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ops.deploy import kubernetes, local
+from ops.deploy import kubernetes, local, releases
 from ops.errors import OpsError
 
 # Modules that add a subcommand: `add_parser(commands)` sets `run` as the parser's default.
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     local.add_parser,
     kubernetes.add_parser,
+    releases.add_parser,
 ]
 
 
@@ -28,8 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def with_release_command(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """`./deploy.sh ENV ...` is short for `./deploy.sh release ENV ...` when ENV is no command."""
+    if not argv or argv[0].startswith("-"):
+        return argv
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction)).choices
+    return argv if argv[0] in commands else [releases.RELEASE_COMMAND, *argv]
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(with_release_command(sys.argv[1:] if argv is None else argv, parser))
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)

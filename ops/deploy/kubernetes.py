@@ -28,18 +28,16 @@ def _release(stack: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def _rollback(args: argparse.Namespace) -> int:
-    done = Releaser(args.stack).rollback(args.to)
-    print(f"{args.stack}: rolled back to {done.tag} (was {done.previous})")
+def rollback_stack(stack: str, to: str | None) -> int:
+    """`./deploy.sh rollback STACK` for a kubernetes stack (ops.deploy.releases dispatches here)."""
+    done = Releaser(stack).rollback(to)
+    print(f"{stack}: rolled back to {done.tag} (was {done.previous})")
     return 0
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # `rollback` is shared with VM-style environments: ops.deploy.releases adds it and dispatches.
     for stack in kubernetes_stacks():
         release = commands.add_parser(stack, help=f"release a version to the kubernetes stack {stack}")
         release.add_argument("--version", required=True, help="the image tag to release (never latest)")
         release.set_defaults(run=partial(_release, stack))
-    rollback = commands.add_parser("rollback", help="return a kubernetes stack to its previous (or a named) release")
-    rollback.add_argument("stack", help="a kubernetes stack, e.g. k8s-dev")
-    rollback.add_argument("--to", help="the tag to go back to (default: the previous good release)")
-    rollback.set_defaults(run=_rollback)

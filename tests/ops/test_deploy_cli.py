@@ -24,12 +24,17 @@ def test_local_options_parse() -> None:
     assert (args.command, args.destroy, args.env) == ("local", True, "e2e")
 
 
-def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        main(["nonsense"])
+        main(["--nonsense"])
 
     assert caught.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert "the following arguments are required" in capsys.readouterr().err
+
+
+def test_unknown_environment_says_how_to_create_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nonsense"]) == 1  # `./deploy.sh ENV` releases to ENV, which does not exist
+    assert "./deploy.sh local --env nonsense" in capsys.readouterr().err
 
 
 def test_bad_env_name_is_refused_with_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,10 +56,10 @@ def test_kubernetes_stacks_get_release_and_rollback_commands(capsys: pytest.Capt
     assert "--version" in capsys.readouterr().err
 
 
-def test_rollback_of_a_non_kubernetes_stack_says_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:
+def test_rollback_of_an_aws_stack_without_inventory_says_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:
     from ops.deploy.cli import main as deploy_main  # noqa: PLC0415
 
     assert deploy_main(["rollback", "aws-staging"]) == 1
     err = capsys.readouterr().err
-    assert "not a kubernetes stack" in err
+    assert "has no inventory" in err
     assert "what to do:" in err

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ops.load import check_target, main, run_load
+from ops.load import BackgroundLoad, check_target, main, run_load
 from ops.localservices import free_port, wait_for_port
 
 FLAKY_APP = """
@@ -76,3 +77,23 @@ def test_cli_writes_every_sample_and_exits_1_on_failures(server: str, tmp_path: 
     lines = [json.loads(line) for line in samples.read_text().splitlines()]
     assert len(lines) == 30
     assert sum(1 for line in lines if line["status"] == 500) == 3
+
+
+async def test_rate_paces_the_whole_run(server: str) -> None:
+    report = await run_load(server, concurrency=4, max_requests=40, max_seconds=30, rate=20)
+
+    assert report.total == 40
+    # 40 requests on a 20/s schedule: the last one cannot start before 1.95 s.
+    assert max(sample.started for sample in report.samples) >= 1.9
+
+
+def test_background_load_records_while_running_and_stops_on_exit(server: str) -> None:
+    with BackgroundLoad(server, concurrency=2, rate=50) as load:
+        while len(load.report.samples) < 20 and load.elapsed() < 20:
+            time.sleep(0.05)
+        seen_while_running = len(load.report.samples)
+    report = load.report
+
+    assert seen_while_running >= 20
+    assert report.total >= seen_while_running
+    assert abs(len(report.failures) - report.total / 10) <= 1

@@ -1,0 +1,105 @@
+"""The releases kept for an environment: their images, which one runs, and the last known good.
+
+`.slipway/<env>/releases/history.json` lists releases newest first. A release becomes
+`known_good` once it passed every gate on every host; rollback without `--to` goes back to the
+newest known-good release other than the current one. Pruning keeps the newest N and never the
+current or the last known-good release, so a rollback target always exists.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ops.errors import OpsError
+
+DEFAULT_KEEP = 5
+
+
+@dataclass
+class Release:
+    version: str
+    image: str  # the name the hosts pull
+    commit: str
+    created_at: float = field(default_factory=time.time)
+    known_good: bool = False
+    bad_reason: str = ""
+
+
+@dataclass
+class History:
+    releases: list[Release] = field(default_factory=list)  # newest first
+    current: str = ""  # the version every app host runs
+
+    @classmethod
+    def load(cls, path: Path) -> History:
+        if not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text())
+            return cls([Release(**item) for item in data["releases"]], data.get("current", ""))
+        except (ValueError, TypeError, KeyError) as error:
+            raise OpsError(
+                f"the release history {path} is unreadable",
+                step="read the release history",
+                detail=str(error),
+                fix="restore it from a backup, or remove it (the next release starts a new history)",
+            ) from error
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"current": self.current, "releases": [asdict(r) for r in self.releases]}, indent=2))
+        tmp.replace(path)
+
+    def find(self, version: str) -> Release | None:
+        return next((release for release in self.releases if release.version == version), None)
+
+    def find_image(self, image: str) -> Release | None:
+        return next((release for release in self.releases if release.image == image), None)
+
+    def record(self, release: Release) -> None:
+        """Add (or refresh) a release at the top of the list."""
+        self.releases = [release] + [kept for kept in self.releases if kept.version != release.version]
+
+    def last_known_good(self, *, excluding: str = "") -> Release | None:
+        return next((r for r in self.releases if r.known_good and r.version != excluding), None)
+
+    def rollback_target(self, to: str | None) -> Release:
+        """The release `rollback` goes to: `to` if given, else the newest known-good one not running."""
+        if to:
+            found = self.find(to)
+            if found is None:
+                kept = ", ".join(release.version for release in self.releases) or "none"
+                raise OpsError(
+                    f"release {to} is not kept for this environment",
+                    step="choose the rollback target",
+                    fix=f"pick one of the kept releases ({kept}), or release it again with `--version`",
+                )
+            return found
+        found = self.last_known_good(excluding=self.current)
+        if found is None:
+            raise OpsError(
+                "there is no earlier known-good release to go back to",
+                step="choose the rollback target",
+                fix="name a kept release with `--to VERSION` (see `./deploy.sh history`)",
+            )
+        return found
+
+    def prune(self, keep: int = DEFAULT_KEEP) -> list[Release]:
+        """Drop releases beyond the newest `keep`, sparing the current and last known-good; return the dropped."""
+        protected = {self.current}
+        for good in (self.last_known_good(), self.last_known_good(excluding=self.current)):
+            if good:
+                protected.add(good.version)
+        kept: list[Release] = []
+        dropped: list[Release] = []
+        for release in self.releases:
+            if len(kept) < keep or release.version in protected:
+                kept.append(release)
+            else:
+                dropped.append(release)
+        self.releases = kept
+        return dropped

@@ -1,0 +1,102 @@
+"""`./deploy.sh` release commands: parsing, dispatch by platform, clear errors, no stack traces."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ops.deploy.cli import build_parser, main, with_release_command
+from ops.release.lock import DeployLock
+from ops.release.target import resolve
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_env_alone_means_a_release() -> None:
+    parser = build_parser()
+
+    argv = with_release_command(["staging", "--version", "v2"], parser)
+
+    args = parser.parse_args(argv)
+    assert (args.command, args.env, args.version, args.serial) == ("release", "staging", "v2", "1")
+
+
+def test_known_commands_and_kubernetes_stacks_are_not_releases() -> None:
+    parser = build_parser()
+
+    assert with_release_command(["local", "--env", "x"], parser)[0] == "local"
+    assert with_release_command(["k8s-dev", "--version", "1.2"], parser)[0] == "k8s-dev"
+    assert with_release_command(["history", "staging"], parser)[0] == "history"
+
+
+def test_help_lists_the_release_commands() -> None:
+    result = subprocess.run([str(REPO / "deploy.sh"), "--help"], capture_output=True, text=True, check=True)
+
+    for command in ("rollback ENV", "status ENV", "history ENV", "plan ENV", "unlock ENV"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nosuchenv", "--version", "v2"], "has no inventory"),
+        (["status", "nosuchenv"], "has no inventory"),
+        (["rollback", "aws-staging"], "ops.stack_inventory --stack aws-staging"),
+        (["plan", "k8s-dev"], "is a kubernetes stack"),
+        (["history", "Bad_Env"], "invalid environment name"),
+    ],
+)
+def test_bad_environment_is_a_clear_error_without_traceback(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 1
+
+    err = capsys.readouterr().err
+    assert message in err
+    assert "what to do:" in err
+    assert "Traceback" not in err
+
+
+def _fake_env(tmp_path: Path) -> Path:
+    inventory = tmp_path / "staging" / "inventory" / "hosts.yml"
+    inventory.parent.mkdir(parents=True)
+    inventory.write_text("all:\n  children:\n    app:\n      hosts:\n        app1: {}\n        app2: {}\n")
+    return tmp_path
+
+
+def test_target_reads_app_hosts_from_the_inventory(tmp_path: Path) -> None:
+    target = resolve("staging", _fake_env(tmp_path))
+
+    assert target.app_hosts() == ["app1", "app2"]
+    assert target.platform == "local"
+
+
+def test_bad_version_and_serial_are_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ops.release.target.STATE_ROOT", _fake_env(tmp_path))
+
+    assert main(["staging", "--version", "latest"]) == 1
+    assert "not a release version" in capsys.readouterr().err
+    assert main(["staging", "--version", "v2", "--serial", "half"]) == 1
+    assert "neither a host count nor a percentage" in capsys.readouterr().err
+
+
+def test_lock_then_second_lock_is_refused_and_unlock_is_audited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _fake_env(tmp_path)
+    monkeypatch.setattr("ops.release.target.STATE_ROOT", root)
+    monkeypatch.setenv("SLIPWAY_ACTOR", "ana@ci")
+
+    assert main(["lock", "staging", "--reason", "db maintenance"]) == 0
+    assert main(["lock", "staging"]) == 1
+    refused = capsys.readouterr().err
+    assert "locked by ana@ci" in refused
+    assert "db maintenance" in refused
+    assert main(["unlock", "staging"]) == 0
+    assert DeployLock(root / "staging" / "releases" / "lock.json", "staging").read() is None
+    assert main(["history", "staging"]) == 0
+    assert "lock-broken" in capsys.readouterr().out
