@@ -64,9 +64,12 @@ bench-api: system-packages $(INSTALLED) ## API throughput and latency, memory, w
 dashboards: $(INSTALLED) ## Regenerate alert rules and Grafana dashboards (dashboards/)
 	$(BIN)/python -m dashboards generate
 
+# One fleet (env bench) serves both fleet benchmarks; it is removed at the end, even on failure.
 .PHONY: bench-fleet
-bench-fleet: system-packages $(INSTALLED) ## Time the local fleet from nothing to serving, and the idempotent re-run
-	$(BIN)/python -m ops.fleet_bench
+bench-fleet: system-packages $(INSTALLED) ## Fleet from nothing to serving, the idempotent re-run, a release and a rollback
+	status=0; { $(BIN)/python -m ops.fleet_bench --env bench --keep && \
+	  $(BIN)/python -m ops.bench.rollout --env bench; } || status=$$?; \
+	$(BIN)/python -m ops.fleet down --env bench; exit $$status
 
 .PHONY: fleet-up fleet-down fleet-status
 fleet-up fleet-down fleet-status: system-packages $(INSTALLED) ## The local fleet of ENV: up, down, status
