@@ -21,17 +21,17 @@ ENV = os.environ.get("SLIPWAY_E2E_ENV", "e2e")
 # Container names are global to the Docker engine while `.slipway/` belongs to one checkout, so
 # two runs of the suite on one environment would tear down each other's fleet: the second waits.
 LOCK_DIR = Path("/run/lock")
-
-# The end-to-end suite needs playbooks/site.yml to converge on the local fleet. Until it does on
-# a fresh machine, the suite runs only when asked (SLIPWAY_E2E=1), so it cannot block `make test`;
-# the lead removes this gate once `./deploy.sh local` passes from a fresh clone.
 E2E_ENABLED = os.environ.get("SLIPWAY_E2E") == "1"
-
 
 # The files share one fleet, so their order matters: first what needs the fleet as provisioned
 # (the idempotence run), then what only reads it, then what breaks it on purpose and repairs it,
 # and last the releases, which change the running version.
 ORDER = ("test_local_fleet", "test_fleet_exposure", "test_monitoring", "test_compliance", "test_releases")
+
+# Files not yet proven in a whole `make test` run on a fresh machine run only when asked
+# (SLIPWAY_E2E=1), so they cannot block everyone's work from landing; each joins `make test` by
+# leaving this set once it has passed there.
+NOT_YET_IN_MAKE_TEST = frozenset(ORDER)
 
 
 def _rank(item: pytest.Item) -> int:
@@ -46,9 +46,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = others + sorted(e2e, key=_rank)  # a stable sort keeps each file's own order
     if E2E_ENABLED:
         return
-    gate = pytest.mark.skip(reason="end-to-end fleet suite not enabled yet: set SLIPWAY_E2E=1")
+    gate = pytest.mark.skip(reason="not yet proven in a whole `make test` run: set SLIPWAY_E2E=1")
     for item in e2e:
-        item.add_marker(gate)
+        if item.path.stem in NOT_YET_IN_MAKE_TEST:
+            item.add_marker(gate)
 
 
 @pytest.fixture(scope="session")
