@@ -59,7 +59,7 @@ REDIS_ALERT = "RedisDown"
 PAGE_THRESHOLD = 14.4 * availability_slo().error_budget  # the 1h/5m pair of the page
 # The good-traffic target after the burst: under the 6h/30m pair's 6x (0.6 %) with a margin.
 DILUTED_RATIO = 0.004
-MIN_BURST = 20
+MIN_BURST = 10
 MAX_BURST = 2000
 MAX_DILUTION = 15_000
 # Requests per API key: under the app's 600 per minute, whatever minute boundaries fall in between.
@@ -281,13 +281,14 @@ def _recovery_load(fleet: Fleet, timeline: Timeline, keys: list[str]) -> None:
     """Good traffic (reads with several keys, an upload the worker processes) until the page's
     ratios are under its thresholds; the page must then resolve."""
     needed = _good_requests_needed(*_errors_and_requests(fleet.mon, "6h"))
-    assert needed <= len(keys) * REQUESTS_PER_KEY, f"{needed} good requests needed, more than the keys allow"
+    smoke_key, load_keys = keys[0], keys[1:]
+    assert needed <= len(load_keys) * REQUESTS_PER_KEY, f"{needed} good requests needed, more than the keys allow"
     timeline.good_requests = needed
-    used = keys[: max(1, math.ceil(needed / REQUESTS_PER_KEY))]
+    used = load_keys[: max(1, math.ceil(needed / REQUESTS_PER_KEY))]
     plan = [(LOAD_PATHS[index % len(LOAD_PATHS)], key) for index, key in enumerate(used)]
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        smoke = pool.submit(run_smoke, fleet.base_url, Path(fleet.ca), keys[-1], lambda _: None)
+        smoke = pool.submit(run_smoke, fleet.base_url, Path(fleet.ca), smoke_key, lambda _: None)
         reports = fleet.load(plan, math.ceil(needed / len(used))) if needed else {}
         timeline.video_processing_seconds = round(smoke.result().processing_seconds, 1)
     timeline.load_seconds = round(time.monotonic() - started, 1)
@@ -313,7 +314,8 @@ def _run_scenario(fleet: Fleet, deployment: Deployment, timeline: Timeline) -> N
     _burst(fleet, timeline)
     # The keys the load will need, estimated now so they are made while the alerts are pending.
     expected = _good_requests_needed(errors_6h + timeline.burst_errors + 8, requests_6h + timeline.burst_errors + 8)
-    keys = _faults(fleet, timeline, math.ceil(expected * 1.2 / REQUESTS_PER_KEY) + 1)
+    # One key more for the upload, whose status polls would eat into a load key's rate limit.
+    keys = _faults(fleet, timeline, math.ceil(expected * 1.2 / REQUESTS_PER_KEY) + 2)
     assert timeline.page_fired_after_burst is not None, f"{PAGE_ALERT} did not fire within {FIRE_DEADLINE:.0f}s"
     assert timeline.redis_resolved_after_start is not None, f"{REDIS_ALERT} did not fire and resolve in time"
     _recovery_load(fleet, timeline, keys)
