@@ -33,7 +33,7 @@ answers = []
 for call in job["calls"]:
     url = job["base"][call["service"]] + call["path"]
     if call["params"]:
-        url += "?" + urllib.parse.urlencode(call["params"], doseq=True)
+        url += "?" + urllib.parse.urlencode([tuple(pair) for pair in call["params"]])
     request = urllib.request.Request(url, headers={"Authorization": "Basic " + token})
     try:
         with urllib.request.urlopen(request, context=context, timeout=30) as response:
