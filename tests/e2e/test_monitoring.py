@@ -251,7 +251,7 @@ def _alerts_firing(mon: MonitoringApi) -> tuple[bool, bool]:
     return bool(page), bool(redis)
 
 
-def _burst(fleet: Fleet, timeline: Timeline) -> None:
+def _burst(fleet: Fleet, timeline: Timeline, errors_6h: float, requests_6h: float) -> int:
     """Size the burst from the last hour's traffic, let every instance's 500 series be scraped
     once (a counter first seen mid-burst hides the burst from rate()), then send it."""
     mon = fleet.mon
@@ -262,14 +262,22 @@ def _burst(fleet: Fleet, timeline: Timeline) -> None:
         instances = mon.scalar('count(up{job="api"} == 1)')
         return instances > 0 and mon.scalar(f"count(http_requests_total{{{FAIL_SERIES}}})") >= instances
 
-    _wait("the 500 series of /debug/fail exists on every API instance", warmed_up, 120)
     _, requests_1h = _errors_and_requests(mon, "1h")
-    size = math.ceil(2 * PAGE_THRESHOLD * (requests_1h + MIN_BURST))
-    assert size <= MAX_BURST, f"{requests_1h:.0f} requests in the last hour need a burst of {size}"
-    size = max(MIN_BURST, size)
+    size = max(MIN_BURST, math.ceil(2 * PAGE_THRESHOLD * (requests_1h + MIN_BURST)))
+    # Refuse before spending any budget when recovering would take an unbounded load: the
+    # scenario needs a young or quiet fleet, like the e2e session's.
+    recovery = _good_requests_needed(errors_6h + size + 8, requests_6h + size + 8)
+    too_busy = (
+        f"this fleet served {requests_1h:.0f} API requests in the last hour and {errors_6h:.0f} errors in 6h:"
+        f" a burst of {size} and {recovery} good requests after it exceed the bounds ({MAX_BURST}, {MAX_DILUTION})"
+    )
+    assert size <= MAX_BURST, too_busy
+    assert recovery <= MAX_DILUTION, too_busy
+    _wait("the 500 series of /debug/fail exists on every API instance", warmed_up, 120)
     report = asyncio.run(run_load(fleet.base_url + "/debug/fail", concurrency=4, max_requests=size, verify=fleet.ca))
     timeline.burst_errors = sum(1 for sample in report.samples if sample.status == 500)
     assert timeline.burst_errors == size, f"the burst got {sorted({s.status for s in report.samples})}"
+    return recovery
 
 
 def _faults(fleet: Fleet, timeline: Timeline, key_count: int) -> list[str]:
@@ -335,10 +343,9 @@ def _run_scenario(fleet: Fleet, deployment: Deployment, timeline: Timeline) -> N
     _wait("every API target is up", lambda: fleet.mon.scalar('min(up{job="api"})') == 1, 120)
     assert _alerts_firing(fleet.mon) == (False, False), "the page or RedisDown fired before the scenario"
     _ensure_fault_route(fleet, deployment)
-    errors_6h, requests_6h = _errors_and_requests(fleet.mon, "6h")
-    _burst(fleet, timeline)
-    # The keys the load will need, estimated now so they are made while the alerts are pending.
-    expected = _good_requests_needed(errors_6h + timeline.burst_errors + 8, requests_6h + timeline.burst_errors + 8)
+    # The good requests the recovery will need, estimated before the burst, so the keys for them
+    # are made while the alerts are pending.
+    expected = _burst(fleet, timeline, *_errors_and_requests(fleet.mon, "6h"))
     # One key more for the upload, whose status polls would eat into a load key's rate limit.
     keys = _faults(fleet, timeline, math.ceil(expected * 1.2 / REQUESTS_PER_KEY) + 2)
     assert timeline.page_fired_after_burst is not None, f"{PAGE_ALERT} did not fire within {FIRE_DEADLINE:.0f}s"
