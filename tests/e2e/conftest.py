@@ -15,6 +15,7 @@ import pytest
 
 from ops.deploy.local import Deployment, deploy
 from ops.fleet import lifecycle
+from ops.fleet.state import EnvPaths
 
 # Another name (SLIPWAY_E2E_ENV) lets a second checkout run the suite beside this one.
 ENV = os.environ.get("SLIPWAY_E2E_ENV", "e2e")
@@ -52,6 +53,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(gate)
 
 
+def _enable_fault_injection() -> None:
+    """The alert tests need `GET /debug/fail` to answer 500: set it before the first converge, so
+    no test has to re-converge the app hosts for it (a test fleet only; off by default)."""
+    overrides = EnvPaths.for_env(ENV).inventory_dir / "group_vars" / "app" / "fault_injection.yml"
+    overrides.parent.mkdir(parents=True, exist_ok=True)
+    overrides.write_text('# Written by tests/e2e/conftest.py.\napp_environment_extra:\n  FAULT_INJECTION: "true"\n')
+
+
 @pytest.fixture(scope="session")
 def e2e_fleet() -> Iterator[Deployment]:
     """The e2e fleet, deployed from nothing.
@@ -64,6 +73,7 @@ def e2e_fleet() -> Iterator[Deployment]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.environ.get("SLIPWAY_E2E_REUSE") != "1":
             lifecycle.down(ENV, purge_state=True)
+        _enable_fault_injection()
         deployment = deploy(ENV, smoke=False)
         yield deployment
         if os.environ.get("SLIPWAY_E2E_KEEP") != "1":
