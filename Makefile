@@ -54,7 +54,10 @@ lint: system-packages $(INSTALLED) ## ruff, mypy, shellcheck, yamllint, ansible-
 	@if [ -f playbooks/site.yml ]; then cd playbooks && ../$(BIN)/ansible-lint; fi
 
 .PHONY: bench
-bench: system-packages $(INSTALLED) ## Benchmarks: API throughput and latency, memory, worker throughput
+bench: bench-api bench-fleet ## Every benchmark: the API, then the local fleet
+
+.PHONY: bench-api
+bench-api: system-packages $(INSTALLED) ## API throughput and latency, memory, worker throughput (ratios to a baseline)
 	$(BIN)/python -m ops.bench
 
 .PHONY: dashboards

@@ -118,7 +118,7 @@ def run_playbook(
     started = time.monotonic()
     task = ""
     with (
-        log.open("w") as out,
+        log.open("w", buffering=1) as out,  # line-buffered: `tail -f` shows the run live
         subprocess.Popen(
             command, cwd=PLAYBOOKS, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         ) as process,
