@@ -9,7 +9,7 @@ from ops.docker_cli import docker, exists, inspect
 from ops.errors import OpsError
 from ops.fleet import model
 from ops.fleet.state import EnvPaths, HostState
-from ops.fleet.sysctls import host_sysctls
+from ops.fleet.sysctls import ensure_ordered_sysctls, host_sysctls
 from ops.images import HOST_IMAGE
 
 # Generous: on a busy 2-core machine several fleets may boot or converge at once.
@@ -61,11 +61,16 @@ def ensure_host_container(env: str, spec: model.HostSpec, host: HostState, web_p
     """Create the host, or start it if stopped. Returns what was done."""
     if exists("container", host.container):
         if inspect("container", host.container)["State"]["Running"]:
-            return "running"
-        docker("start", host.container, step="start the host", host=spec.name)
-        return "started"
-    docker(*run_args(env, spec, host, web_ports), step="create the host", host=spec.name)
-    return "created"
+            done = "running"
+        else:
+            docker("start", host.container, step="start the host", host=spec.name)
+            done = "started"
+    else:
+        docker(*run_args(env, spec, host, web_ports), step="create the host", host=spec.name)
+        done = "created"
+    # Every (re)start applies the --sysctl values again in no fixed order (ops/fleet/sysctls.py).
+    ensure_ordered_sysctls(host.container, HOST_IMAGE, runs_docker=spec.runs_docker, host=spec.name)
+    return done
 
 
 def _exec(container: str, *command: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:

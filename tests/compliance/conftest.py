@@ -14,7 +14,6 @@ the report counts those as waived, never as passed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +99,13 @@ def target(request: pytest.FixtureRequest) -> Target:
     return _TARGETS[name]
 
 
+@pytest.fixture(scope="session")
+def fleet_addresses(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Every host of the inventory and its private address (slipway_private_ip)."""
+    runner = _runner(request.config)
+    return {name: str(runner.get_variables(name)["slipway_private_ip"]) for name in runner.get_hosts("all")}
+
+
 @pytest.fixture
 def control_id(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -111,7 +117,7 @@ def _apply_waivers(
     control_id: str,
     target: Target,
     record_property: Any,
-) -> Iterator[None]:
+) -> None:
     record_property("control", control_id)
     record_property("host", target.name)
     record_property("check", request.function.__name__)
@@ -119,7 +125,6 @@ def _apply_waivers(
     if waiver is not None:
         record_property("waiver", json.dumps({"platform": waiver.platform, "reason": waiver.reason}))
         pytest.skip(f"{WAIVED_PREFIX} on {waiver.platform}: {waiver.reason}")
-    return
 
 
 @pytest.fixture

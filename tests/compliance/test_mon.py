@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.compliance.checklist import control
 from tests.compliance.target import Target
@@ -125,11 +126,25 @@ def test_retention_set(target: Target) -> None:
 
 
 @control("MON-10")
-def test_node_exporter_targets_every_host(target: Target) -> None:
-    fetch = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
-    out = target.output("python3", "-c", fetch, f"http://{target.private_ip}:9090/api/v1/targets?state=active")
-    import json  # noqa: PLC0415
+def test_node_job_scrapes_every_host(target: Target, fleet_addresses: dict[str, str]) -> None:
+    config = yaml.safe_load(target.file("/etc/prometheus/prometheus.yml").content_string)
+    jobs = [job for job in config["scrape_configs"] if job["job_name"] == "node"]
+    targets = {t for job in jobs for group in job.get("static_configs", []) for t in group["targets"]}
 
-    targets = [t for t in json.loads(out)["data"]["activeTargets"] if t["labels"].get("job") == "node"]
-    assert targets
-    assert all(t["health"] == "up" for t in targets)
+    assert targets == {f"{address}:9100" for address in fleet_addresses.values()}
+
+
+@control("MON-10")
+def test_node_exporters_answer_mon(target: Target, fleet_addresses: dict[str, str]) -> None:
+    # Fetched from mon itself: the firewall lets only mon reach :9100, and this holds whatever
+    # authentication Prometheus's own API asks for (MON-02).
+    fetch = (
+        "import sys, urllib.request\n"
+        "for url in sys.argv[1:]:\n"
+        "    body = urllib.request.urlopen(url, timeout=10).read().decode()\n"
+        "    print(url, 'node_exporter_build_info' in body)"
+    )
+    urls = [f"http://{address}:9100/metrics" for address in sorted(fleet_addresses.values())]
+    answers = dict(line.split() for line in target.output("python3", "-c", fetch, *urls).splitlines())
+
+    assert answers == dict.fromkeys(urls, "True")

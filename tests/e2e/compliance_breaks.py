@@ -3,6 +3,8 @@
 Each break names the host, the one control that must then fail, the shell commands that break it
 (as an operator's drift would: edit a managed file, reload the service) and the site.yml tags
 that own the file. `reconverge` runs site.yml limited to one host and those tags only.
+The OS-level breaks (SSH, /etc/shadow) share one host, so only that host runs the long hardening
+role again; the other hosts re-converge one service role each, in parallel.
 sshd re-executes itself on reload, so SSH breaks wait a moment before the next connection.
 """
 
@@ -53,7 +55,7 @@ BREAKS = (
     ),
     Break(
         "/etc/shadow world-readable",
-        "db",
+        "lb",
         "ALL-40",
         "chmod 0644 /etc/shadow",
         ("hardening",),
@@ -83,7 +85,7 @@ BREAKS = (
     ),
     Break(
         "SSH password authentication enabled",
-        "cache",
+        "lb",
         "SSH-04",
         "sed -i 's/^PasswordAuthentication .*/PasswordAuthentication yes/' /etc/ssh/sshd_config"
         " && systemctl reload ssh && sleep 2",
