@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import ssl
 import statistics
 import sys
 import threading
@@ -85,7 +86,7 @@ async def run_load(
     max_requests: int = 1000,
     max_seconds: float = 30.0,
     headers: dict[str, str] | None = None,
-    verify: bool | str = True,
+    verify: bool | str | ssl.SSLContext = True,
     stop: asyncio.Event | None = None,
     rate: float = 0.0,
     report: LoadReport | None = None,
@@ -106,7 +107,9 @@ async def run_load(
     pace = [began]  # the start time of the next request when `rate` paces the run
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
-    async with httpx.AsyncClient(headers=headers, verify=verify, limits=limits, timeout=10.0) as client:
+    # A CA file becomes a context: httpx deprecates `verify=<path>`.
+    tls = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+    async with httpx.AsyncClient(headers=headers, verify=tls, limits=limits, timeout=10.0) as client:
 
         async def one_worker() -> None:
             while not stop.is_set() and time.perf_counter() < deadline and next(budget, None) is not None:

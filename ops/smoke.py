@@ -7,6 +7,7 @@ until the worker has processed it, lists it and reads the stats. `python -m ops.
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
 import tempfile
 import time
@@ -84,7 +85,8 @@ def _expect(response: httpx.Response, status: int, step: str) -> httpx.Response:
 
 def smoke_client(base_url: str, ca_file: Path, api_key: str = "") -> httpx.Client:
     headers = {"X-API-Key": api_key} if api_key else {}
-    return httpx.Client(base_url=base_url, verify=str(ca_file), headers=headers, timeout=30)
+    tls = ssl.create_default_context(cafile=str(ca_file))  # httpx deprecates `verify=<path>`
+    return httpx.Client(base_url=base_url, verify=tls, headers=headers, timeout=30)
 
 
 def run_smoke(base_url: str, ca_file: Path, api_key: str, progress: Callable[[str], None] = print) -> SmokeResult:

@@ -30,6 +30,7 @@ import asyncio
 import json
 import math
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -137,7 +138,8 @@ class Fleet:
         self.mon = MonitoringApi(env)
 
     def status(self, path: str) -> int:
-        with httpx.Client(base_url=self.base_url, verify=self.ca, timeout=30) as client:
+        tls = ssl.create_default_context(cafile=self.ca)  # httpx deprecates `verify=<path>`
+        with httpx.Client(base_url=self.base_url, verify=tls, timeout=30) as client:
             return client.get(path).status_code
 
     def create_api_keys(self, count: int, prefix: str) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -127,7 +128,7 @@ def _versions_running(target: ReleaseTarget) -> set[str]:
     return {(history.find_image(view.active_image) or _unknown(view.active_image)).version for view in views.values()}
 
 
-def _unknown(image: str) -> object:
+def _unknown(image: str) -> NoReturn:
     raise AssertionError(f"a host runs {image}, which no release recorded")
 
 
