@@ -69,6 +69,10 @@ MAX_DILUTION = 15_000
 REQUESTS_PER_KEY = 500
 FAIL_SERIES = 'job="api",route="/debug/fail",status="500"'
 LOAD_PATHS = ("/api/v1/projects", "/api/v1/videos", "/api/v1/stats")
+# Requests per second of each lane. On the local fleet every client reaches nginx from the Docker
+# gateway's address, so nginx's per-client limit (200 r/s, roles/nginx) caps the whole test: the
+# lanes together stay well under it, leaving room for the upload running beside them.
+LANE_RATE = 40.0
 FAULT_INJECTION_VARS = (
     "# Written by tests/e2e/test_monitoring.py: GET /debug/fail answers 500 (FAULT_INJECTION).\n"
     'app_environment_extra:\n  FAULT_INJECTION: "true"\n'
@@ -177,6 +181,7 @@ class Fleet:
                     max_seconds=240,
                     headers={"X-API-Key": key},
                     verify=self.ca,
+                    rate=LANE_RATE,
                 )
                 merged.samples.extend(report.samples)
                 merged.seconds += report.seconds
