@@ -341,8 +341,9 @@ def _recovery_load(fleet: Fleet, timeline: Timeline, keys: list[str]) -> None:
 def _read_dashboards(fleet: Fleet, timeline: Timeline, since: float) -> None:
     queries = committed_panel_queries()
     matrices = fleet.mon.query_ranges([q.expr for q in queries], since, time.time(), "15s")
-    for query, matrix in zip(queries, matrices, strict=True):
-        timeline.panel_series[f"{query.dashboard} / {query.panel} / {query.ref_id}"] = len(matrix)
+    # Numbered: two panels of a dashboard may share a title, and each query must count once.
+    for number, (query, matrix) in enumerate(zip(queries, matrices, strict=True), start=1):
+        timeline.panel_series[f"{number:03d} {query.dashboard} / {query.panel} / {query.ref_id}"] = len(matrix)
 
 
 def _run_scenario(fleet: Fleet, deployment: Deployment, timeline: Timeline) -> None:
