@@ -98,26 +98,8 @@ def _race(path: str, start: Event, results: Queue[str]) -> None:
         results.put(f"error: {error.message}")
 
 
-def test_concurrent_acquires_have_exactly_one_winner(tmp_path: Path) -> None:
-    context = multiprocessing.get_context("fork")
-    start = context.Event()
-    results: Queue[str] = context.Queue()
-    path = str(tmp_path / "lock.json")
-    racers = [context.Process(target=_race, args=(path, start, results)) for _ in range(6)]
-    for racer in racers:
-        racer.start()
-    start.set()
-    for racer in racers:
-        racer.join(timeout=30)
-
-    outcomes = sorted(results.get(timeout=5) for _ in racers)
-
-    assert outcomes == ["refused"] * 5 + ["won"]
-
-
-def test_concurrent_takeovers_of_a_stale_lock_have_exactly_one_winner(tmp_path: Path) -> None:
-    path = tmp_path / "lock.json"
-    DeployLock(path, "staging").acquire("dead run", ttl=-1, holder="gone@ci")
+def _race_six(path: Path) -> list[str]:
+    """Six processes try to take the lock at one signal; their outcomes, sorted."""
     context = multiprocessing.get_context("fork")
     start = context.Event()
     results: Queue[str] = context.Queue()
@@ -127,7 +109,18 @@ def test_concurrent_takeovers_of_a_stale_lock_have_exactly_one_winner(tmp_path: 
     start.set()
     for racer in racers:
         racer.join(timeout=30)
+    return sorted(results.get(timeout=5) for _ in racers)
 
-    outcomes = sorted(results.get(timeout=5) for _ in racers)
+
+def test_concurrent_acquires_have_exactly_one_winner(tmp_path: Path) -> None:
+    outcomes = _race_six(tmp_path / "lock.json")
+
+    assert outcomes == ["refused"] * 5 + ["won"]
+
+
+def test_concurrent_takeovers_of_a_stale_lock_have_exactly_one_winner(tmp_path: Path) -> None:
+    path = tmp_path / "lock.json"
+    DeployLock(path, "staging").acquire("dead run", ttl=-1, holder="gone@ci")
+    outcomes = _race_six(path)
 
     assert outcomes == ["refused"] * 5 + ["won"]
