@@ -9,7 +9,7 @@ from ops.docker_cli import docker, exists, inspect
 from ops.errors import OpsError
 from ops.fleet import model
 from ops.fleet.state import EnvPaths, HostState
-from ops.fleet.sysctls import ensure_ordered_sysctls, host_sysctls
+from ops.fleet.sysctls import host_sysctls
 from ops.images import HOST_IMAGE
 
 # Generous: on a busy 2-core machine several fleets may boot or converge at once.
@@ -17,7 +17,7 @@ BOOT_TIMEOUT_SECONDS = 240.0
 
 # What systemd needs to run as PID 1 here (ENVIRONMENT.md: --privileged is not available), plus
 # NET_ADMIN so each host runs its own nftables firewall.
-_SYSTEMD_FLAGS = [
+SYSTEMD_FLAGS = [
     "--cap-add",
     "SYS_ADMIN",
     "--cap-add",
@@ -41,7 +41,7 @@ def run_args(env: str, spec: model.HostSpec, host: HostState, web_ports: tuple[i
     args = ["run", "-d", "--name", host.container, "--hostname", spec.name]
     args += ["--label", f"{model.LABEL}={env}", "--label", f"slipway.host={spec.name}"]
     args += ["--network", model.network_name(env), "--ip", host.address, "--network-alias", spec.name]
-    args += _SYSTEMD_FLAGS
+    args += SYSTEMD_FLAGS
     args += ["-p", f"127.0.0.1:{host.ssh_port}:22"]
     if spec.publishes_web:
         args += ["-p", f"127.0.0.1:{web_ports[0]}:80", "-p", f"127.0.0.1:{web_ports[1]}:443"]
@@ -68,8 +68,6 @@ def ensure_host_container(env: str, spec: model.HostSpec, host: HostState, web_p
     else:
         docker(*run_args(env, spec, host, web_ports), step="create the host", host=spec.name)
         done = "created"
-    # Every (re)start applies the --sysctl values again in no fixed order (ops/fleet/sysctls.py).
-    ensure_ordered_sysctls(host.container, HOST_IMAGE, runs_docker=spec.runs_docker, host=spec.name)
     return done
 
 
