@@ -5,6 +5,11 @@ Releases are judged by what clients saw while they ran: this sends a steady stre
 `--requests` or `--seconds`, whichever comes first, and keeps the status and latency of every
 request, so a test can say "0 failed out of 10,412" and a benchmark can read p50/p99.
 A failure is a non-2xx answer or a connection error.
+
+One retry is allowed, the one HTTP clients make (RFC 9112 §9.3.1; Go's client and browsers do
+it): when the server closed a kept-alive connection before answering, as an nginx worker does to
+idle connections when it reloads, the GET is sent once more on a new connection. Each retry is
+counted and shown; `retry_stale=False` counts those as failures instead.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class Sample:
     latency_ms: float
     status: int  # 0 for a connection error
     error: str = ""
+    retried: bool = False  # sent again after the server closed the connection unanswered
 
     @property
     def failed(self) -> bool:
@@ -65,12 +71,32 @@ class LoadReport:
         return {
             "requests": self.total,
             "failed": len(self.failures),
+            "retried": sum(1 for sample in self.samples if sample.retried),
             "seconds": round(self.seconds, 2),
             "requests_per_second": round(self.total / self.seconds, 1) if self.seconds else 0.0,
             "p50_ms": round(self.percentile(50), 2),
             "p99_ms": round(self.percentile(99), 2),
             "mean_ms": round(statistics.fmean(s.latency_ms for s in self.samples), 2) if self.samples else 0.0,
         }
+
+
+# The server closed the connection without (a whole) answer: a GET may be sent again.
+UNANSWERED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+async def _get(client: httpx.AsyncClient, url: str, *, retry_stale: bool) -> tuple[int, str, bool]:
+    """(status, error class, retried) for one GET; status 0 for a connection error."""
+    try:
+        return (await client.get(url)).status_code, "", False
+    except UNANSWERED as exc:
+        if not retry_stale:
+            return 0, exc.__class__.__name__, False
+    except httpx.HTTPError as exc:
+        return 0, exc.__class__.__name__, False
+    try:
+        return (await client.get(url)).status_code, "", True
+    except httpx.HTTPError as exc:
+        return 0, exc.__class__.__name__, True
 
 
 def check_target(url: str) -> None:
@@ -90,6 +116,7 @@ async def run_load(
     stop: asyncio.Event | None = None,
     rate: float = 0.0,
     report: LoadReport | None = None,
+    retry_stale: bool = True,
 ) -> LoadReport:
     """Load `url` until `max_requests` are sent, `max_seconds` pass, or `stop` is set.
 
@@ -122,13 +149,9 @@ async def run_load(
                     if slot > now:
                         await asyncio.sleep(slot - now)
                 started = time.perf_counter()
-                try:
-                    response = await client.get(url)
-                    status, error = response.status_code, ""
-                except httpx.HTTPError as exc:
-                    status, error = 0, exc.__class__.__name__
+                status, error, retried = await _get(client, url, retry_stale=retry_stale)
                 latency = (time.perf_counter() - started) * 1000
-                report.samples.append(Sample(started - began, latency, status, error))
+                report.samples.append(Sample(started - began, latency, status, error, retried))
 
         await asyncio.gather(*(one_worker() for _ in range(concurrency)))
     report.seconds = time.perf_counter() - began
@@ -145,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--header", action="append", default=[], help="NAME: VALUE (repeatable)")
     parser.add_argument("--ca", help="CA bundle to verify the server's certificate with")
     parser.add_argument("--samples", type=Path, help="write every request as JSON lines here")
+    parser.add_argument(
+        "--no-retry", action="store_true", help="count a connection closed unanswered as a failure, not retry it"
+    )
     args = parser.parse_args(argv)
     headers = dict(item.split(":", 1) for item in args.header)
     headers = {name.strip(): value.strip() for name, value in headers.items()}
@@ -158,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 headers=headers,
                 verify=args.ca or True,
                 rate=args.rate,
+                retry_stale=not args.no_retry,
             )
         )
     except ValueError as exc:

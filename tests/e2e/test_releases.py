@@ -134,7 +134,8 @@ def _unknown(image: str) -> NoReturn:
 
 def _describe(report: LoadReport) -> str:
     failures = report.failures[:5]
-    return f"{len(report.failures)} of {report.total} failed; first: {failures}"
+    retried = report.summary()["retried"]
+    return f"{len(report.failures)} of {report.total} failed ({retried} retried once); first: {failures}"
 
 
 def _last_audit(target: ReleaseTarget) -> AuditRecord:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,40 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": status, "headers": []})
     await send({"type": "http.response.body", "body": b"{}"})
 """
+
+
+async def _answer_once_then_close_unanswered(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """One keep-alive answer per connection, then the next request on it is dropped unanswered,
+    as an nginx worker drops idle connections when it reloads."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}")
+    await writer.drain()
+    await reader.readuntil(b"\r\n\r\n")
+    writer.close()
+
+
+@pytest.fixture
+async def closing_server() -> AsyncIterator[str]:
+    server = await asyncio.start_server(_answer_once_then_close_unanswered, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}/"
+
+
+async def test_a_connection_closed_unanswered_is_retried_once_and_counted(closing_server: str) -> None:
+    report = await run_load(closing_server, concurrency=1, max_requests=6, max_seconds=10)
+
+    # Requests 2, 3, ... each find the previous connection closed under them and go again.
+    assert report.failures == []
+    assert [sample.retried for sample in report.samples] == [False, True, True, True, True, True]
+    assert report.summary()["retried"] == 5
+
+
+async def test_without_retries_a_connection_closed_unanswered_is_a_failure(closing_server: str) -> None:
+    report = await run_load(closing_server, concurrency=1, max_requests=4, max_seconds=10, retry_stale=False)
+
+    assert [sample.status for sample in report.samples] == [200, 0, 200, 0]
+    assert report.samples[1].error == "RemoteProtocolError"
 
 
 @pytest.fixture(scope="module")
