@@ -103,8 +103,9 @@ def test_command_line_writes_into_the_state_dir(tmp_path: Path, capsys: pytest.C
     outputs_file.write_text(json.dumps(_outputs("aws-staging")))
     state = tmp_path / "state"
     assert main(["--stack", "aws-staging", "--outputs-file", str(outputs_file), "--state-dir", str(state)]) == 0
-    assert (state / "aws-staging" / "inventory.yml").is_file()
-    assert (state / "aws-staging" / "group_vars" / "all.yml").is_file()
+    # Where ops.playbook (deploy.sh, site.yml) looks for the environment's inventory.
+    assert (state / "aws-staging" / "inventory" / "hosts.yml").is_file()
+    assert (state / "aws-staging" / "inventory" / "group_vars" / "all.yml").is_file()
     assert "wrote" in capsys.readouterr().out
 
 
