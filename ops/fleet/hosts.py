@@ -61,14 +61,11 @@ def ensure_host_container(env: str, spec: model.HostSpec, host: HostState, web_p
     """Create the host, or start it if stopped. Returns what was done."""
     if exists("container", host.container):
         if inspect("container", host.container)["State"]["Running"]:
-            done = "running"
-        else:
-            docker("start", host.container, step="start the host", host=spec.name)
-            done = "started"
-    else:
-        docker(*run_args(env, spec, host, web_ports), step="create the host", host=spec.name)
-        done = "created"
-    return done
+            return "running"
+        docker("start", host.container, step="start the host", host=spec.name)
+        return "started"
+    docker(*run_args(env, spec, host, web_ports), step="create the host", host=spec.name)
+    return "created"
 
 
 def _exec(container: str, *command: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
