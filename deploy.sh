@@ -12,17 +12,21 @@ usage() {
 Usage: ./deploy.sh COMMAND [OPTIONS]
 
 Commands:
-  local             stand up the local fleet (Debian hosts in Docker), harden and provision it
-                    with Ansible, deploy the current version and smoke-test it through nginx/TLS;
-                    safe to run again (it resumes and re-deploys)
-  local --destroy   remove the local fleet, its volumes and its state (.slipway/local/)
-  ENV [--version V] release V (default: the current code) to a local or aws environment with zero
-                    downtime: lock, build and push the image, migrate once, switch the app hosts in
-                    batches (blue/green slots behind nginx), gate each batch; any failure rolls every
-                    host back. Options: --serial N|P%, --bake SECONDS, --from-image IMAGE
+  ENV [--version V] release V (default: the current code) to ENV with zero downtime: lock, build and
+                    push the image, migrate once, switch the app hosts in batches (blue/green slots
+                    behind nginx), gate each batch; any failure or signal rolls every host back.
+                    Options: --serial N|P%, --bake SECONDS, --from-image IMAGE, --lease SECONDS.
+                    `./deploy.sh local` on a machine with no local fleet yet stands it up first.
+  up [ENV]          stand up (or converge) a local fleet (default: local): Debian hosts in Docker,
+                    hardened and provisioned with Ansible, the current version deployed and
+                    smoke-tested through nginx/TLS; safe to run again
+  destroy ENV       remove a local fleet, its volumes and its state (.slipway/ENV/)
   rollback ENV [--to V]
                     every app host back to the last known-good (or the named) release
-  status ENV        what runs where: per app host the active slot, both slots and the worker
+  status ENV        what runs where, the lock, and where the hosts differ from the release journal
+  resume ENV        finish a release whose controller stopped (SIGKILL, a lost machine), or bring
+                    back hosts a rollback could not reach
+  abort ENV         undo such a release: every app host back to where it started
   history ENV       the audit log: who released what, when, the result and why
   plan ENV [--version V]
                     hosts, batches, image and migrations of a release, changing nothing
@@ -37,8 +41,9 @@ Commands:
 Options:
   -h, --help        show this help; `./deploy.sh COMMAND --help` shows a command's options
 
-Logs of each Ansible run are kept in .slipway/<env>/logs/; releases, their audit log and the
-deploy lock in .slipway/<env>/releases/ (docs/releases.md).
+The lock, the journal, the history and the audit log of an environment live on its lb host, so
+every controller that reaches the environment sees them; Ansible logs stay in .slipway/ENV/logs/
+(docs/releases.md).
 USAGE
 }
 

@@ -124,18 +124,32 @@ def run_playbook(
         ) as process,
     ):
         assert process.stdout is not None
-        for line in process.stdout:
-            out.write(line)
-            task = parse_line(line.rstrip("\n"), task, run)
-            if match := _PLAY.match(line.rstrip("\n")):
-                progress(f"   play: {match['name']}")
-            elif _FAILURE.match(line):
-                progress(f"   failed: {run.failures[-1].host}: {task}")
+        try:
+            for line in process.stdout:
+                out.write(line)
+                task = parse_line(line.rstrip("\n"), task, run)
+                if match := _PLAY.match(line.rstrip("\n")):
+                    progress(f"   play: {match['name']}")
+                elif _FAILURE.match(line):
+                    progress(f"   failed: {run.failures[-1].host}: {task}")
+        except BaseException:
+            _stop(process)  # a signal or an error here: the caller acts next, not a stray run
+            raise
         run.returncode = process.wait()
     run.seconds = time.monotonic() - started
     if check and run.returncode != 0:
         raise failure_error(run, playbook)
     return run
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """End a playbook run early: SIGTERM (Ansible stops its workers), SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def failure_error(run: PlaybookRun, playbook: str) -> OpsError:

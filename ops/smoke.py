@@ -52,7 +52,7 @@ def create_api_key(env: str, host: str = "app1", name: str = "") -> str:
             "no API container runs",
             host=host,
             step=step,
-            fix="run site.yml again (./deploy.sh local) and read the app role's output",
+            fix="run site.yml again (./deploy.sh up ENV) and read the app role's output",
         )
     key_name = name or f"smoke-{int(time.time())}"
     out = run_on(
@@ -138,7 +138,7 @@ def smoke_env(env: str, progress: Callable[[str], None] = print) -> SmokeResult:
     paths = EnvPaths.for_env(env)
     state = FleetState.load(paths)
     if state is None:
-        raise OpsError(f"environment {env} does not exist", step="smoke test", fix="run ./deploy.sh local first")
+        raise OpsError(f"environment {env} does not exist", step="smoke test", fix=f"create it first: ./deploy.sh up {env}")
     api_key = create_api_key(env)
     return run_smoke(f"https://127.0.0.1:{state.https_port}", paths.ca_cert, api_key, progress)
 

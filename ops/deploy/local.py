@@ -1,7 +1,8 @@
-"""`./deploy.sh local`: from nothing to the API serving through nginx over TLS on the local fleet.
+"""`./deploy.sh up ENV`: from nothing to the API serving through nginx over TLS on a local fleet.
 
-Every step is idempotent, so running it again resumes after a failure and re-deploys the
-current version. `--destroy` removes the fleet and its state.
+Every step is idempotent, so running it again resumes after a failure and converges the hosts
+(site.yml) to the roles and the current version. `./deploy.sh ENV` runs it by itself for a local
+fleet named `local` that is not serving yet; `./deploy.sh destroy ENV` removes a fleet and its state.
 """
 
 from __future__ import annotations
@@ -24,23 +25,29 @@ DEFAULT_ENV = "local"
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
-        "local",
-        help="stand up the local fleet, provision it, deploy the current version and smoke-test it",
+    up = commands.add_parser(
+        "up",
+        help="stand up (or converge) a local fleet: hosts, hardening, the current version, a smoke test",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--destroy", action="store_true", help="remove the fleet, its volumes and its state")
-    parser.add_argument("--env", default=DEFAULT_ENV, help=f"environment name (default: {DEFAULT_ENV})")
-    parser.add_argument("--skip-smoke", action="store_true", help="do not run the smoke test at the end")
-    parser.set_defaults(run=run)
+    up.add_argument("env", metavar="ENV", nargs="?", default=DEFAULT_ENV, help=f"environment (default {DEFAULT_ENV})")
+    up.add_argument("--skip-smoke", action="store_true", help="do not run the smoke test at the end")
+    up.set_defaults(run=_up)
+    remove = commands.add_parser("destroy", help="remove a local fleet, its volumes and its state")
+    remove.add_argument("env", metavar="ENV", help="the local fleet to remove")
+    remove.set_defaults(run=lambda args: destroy(args.env))
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.destroy:
-        return destroy(args.env)
+def _up(args: argparse.Namespace) -> int:
     deploy(args.env, smoke=not args.skip_smoke)
     return 0
+
+
+def needs_provisioning(env: str) -> bool:
+    """True for the default local fleet while it has never served: `./deploy.sh local` stands it
+    up. Any other name is stood up only by `./deploy.sh up ENV`, so a typo never builds a fleet."""
+    return env == DEFAULT_ENV and not _deployed_file(EnvPaths.for_env(env)).exists()
 
 
 def destroy(env: str) -> int:

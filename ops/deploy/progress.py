@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 
 def say(message: str) -> None:
-    print(message, flush=True)
+    """Print a progress line; a terminal that went away (SIGHUP, a closed pipe) stops nothing."""
+    with suppress(OSError):
+        print(message, flush=True)
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""Release commands for VM-style environments (local fleet, aws), through Ansible.
+"""Release commands for VM-style environments (local fleet, aws, any inventory), through Ansible.
 
-    ./deploy.sh ENV [--version V]       release V (default: the current code) to ENV
+    ./deploy.sh ENV [--version V]       release V (default: the current code) to ENV; a local
+                                        fleet that does not exist yet is stood up first
     ./deploy.sh rollback ENV [--to V]   every host back to the last known-good (or the named) release
-    ./deploy.sh status ENV              what runs where: per host, the active slot, each slot, the worker
+    ./deploy.sh status ENV              what runs where, and where it differs from the journal
+    ./deploy.sh resume ENV | abort ENV  finish / undo a release whose controller stopped
     ./deploy.sh history ENV             the audit log: who released what, when, how it went
     ./deploy.sh plan ENV [--version V]  hosts, batches, image and migrations, changing nothing
     ./deploy.sh lock ENV | unlock ENV   hold releases off / break a lock (audited)
@@ -14,19 +16,19 @@ releases one).
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from typing import TypeAlias
 
 from ops import images
-from ops.deploy import kubernetes
+from ops.deploy import kubernetes, local
 from ops.deploy.progress import say
 from ops.errors import OpsError
 from ops.k8s_release import is_kubernetes_stack
 from ops.release import audit, fleet_view
-from ops.release.lock import DEFAULT_TTL_SECONDS, DeployLock
+from ops.release.engine import Outcome, ReleaseOptions, Releaser
+from ops.release.image import check_version
+from ops.release.lock import DEFAULT_TTL_SECONDS
 from ops.release.plan import make_plan, parse_serial
-from ops.release.runner import ReleaseOptions, Releaser
 from ops.release.target import ReleaseTarget, resolve
 
 RELEASE_COMMAND = "release"
@@ -42,7 +44,7 @@ def _add(
     commands: Subparsers, name: str, help_text: str, run: Callable[[argparse.Namespace], int]
 ) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("env", metavar="ENV", help="environment (a local fleet such as e2e, or an aws stack)")
+    parser.add_argument("env", metavar="ENV", help="environment (a local fleet such as local or e2e, or an aws stack)")
     parser.set_defaults(run=run)
     return parser
 
@@ -55,9 +57,17 @@ def _release_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _lease_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lease", type=float, default=DEFAULT_TTL_SECONDS, metavar="SECONDS",
+        help=f"the deploy lock's lease, renewed while the command runs (default {DEFAULT_TTL_SECONDS:.0f})",
+    )  # fmt: skip
+
+
 def add_parser(commands: Subparsers) -> None:
     release = _add(commands, RELEASE_COMMAND, "release a version to ENV: `./deploy.sh ENV [--version V]`", _release)
     _release_options(release)
+    _lease_option(release)
     release.add_argument(
         "--from-image", default="", metavar="IMAGE", help="release this local image instead of building"
     )
@@ -67,13 +77,18 @@ def add_parser(commands: Subparsers) -> None:
     release.add_argument("--keep", type=int, default=5, help="releases kept (never the current or last known-good)")
     rollback = _add(commands, "rollback", "return ENV to its last known-good (or the named) release", _rollback)
     rollback.add_argument("--to", metavar="VERSION", help="the kept release to go back to")
-    _add(commands, "status", "what runs where: per app host, the active slot, each slot and the worker", _status)
+    _lease_option(rollback)
+    _add(commands, "status", "what runs where, the lock, and where the hosts differ from the journal", _status)
+    for name, what in (("resume", "finish"), ("abort", "undo")):
+        journal = _add(commands, name, f"{what} the release of ENV whose controller stopped (from its journal)",
+                       _from_journal)  # fmt: skip
+        _lease_option(journal)
     history = _add(commands, "history", "the audit log of releases, rollbacks and lock events", _history)
     history.add_argument("-n", "--last", type=int, default=20, help="how many records (default 20)")
     plan = _add(commands, "plan", "what a release would do (hosts, batches, image, migrations); changes nothing", _plan)
     _release_options(plan)
     lock = _add(commands, "lock", "hold releases of ENV off until `unlock` (or the expiry)", _lock)
-    lock.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, metavar="SECONDS", help="expiry (default 1800)")
+    lock.add_argument("--ttl", type=int, default=1800, metavar="SECONDS", help="expiry (default 1800)")
     lock.add_argument("--reason", default="held by hand", help="what the lock is for (shown to whoever is refused)")
     _add(commands, "unlock", "break ENV's deploy lock, whoever holds it (recorded in the audit log)", _unlock)
 
@@ -81,7 +96,7 @@ def add_parser(commands: Subparsers) -> None:
 def _target(env: str) -> ReleaseTarget:
     if is_kubernetes_stack(env):
         raise OpsError(
-            f"{env} is a kubernetes stack: this command is for local and aws environments",
+            f"{env} is a kubernetes stack: this command is for local, servers and aws environments",
             step="find the environment",
             fix=f"release it with `./deploy.sh {env} --version TAG`, roll it back with `./deploy.sh rollback {env}`",
         )
@@ -89,12 +104,17 @@ def _target(env: str) -> ReleaseTarget:
 
 
 def _release(args: argparse.Namespace) -> int:
+    if local.needs_provisioning(args.env):
+        say(f"{args.env} is a local fleet that is not serving yet: standing it up first (`./deploy.sh up`)")
+        deployed = local.deploy(args.env)
+        if args.version is None or args.version == deployed.image.version:
+            return 0
     target = _target(args.env)
     parse_serial(args.serial)
-    version = args.version or default_version()
+    version = check_version(args.version or default_version())
     options = ReleaseOptions(
         serial=args.serial, bake_seconds=args.bake, ready_timeout=args.ready_timeout, keep=args.keep,
-        from_image=args.from_image,
+        from_image=args.from_image, lease_seconds=args.lease,
     )  # fmt: skip
     say(f"releasing {version} to {target.env} (batches of {args.serial}, gate {args.bake}s)")
     done = Releaser(target, say=say).release(version, options)
@@ -102,33 +122,68 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(env: str, action: str, done: Outcome) -> int:
+    if done.missed:
+        say(f"{env}: {action} incomplete: {', '.join(done.missed)} not reached; "
+            f"`./deploy.sh resume {env}` finishes them once they are back")  # fmt: skip
+        return 1
+    if done.result != "nothing to do":
+        say(f"{env}: {action} done: every app host on {done.version} ({done.seconds:.0f}s)")
+    return 0
+
+
 def _rollback(args: argparse.Namespace) -> int:
     if is_kubernetes_stack(args.env):
         return kubernetes.rollback_stack(args.env, args.to)
     target = resolve(args.env)
-    done = Releaser(target, say=say).rollback(args.to)
-    say(f"{target.env}: rolled back to {done.version} (was {done.previous}) in {done.seconds:.0f}s")
-    return 0
+    return _report(target.env, "rollback", Releaser(target, say=say).rollback(args.to, lease_seconds=args.lease))
+
+
+def _from_journal(args: argparse.Namespace) -> int:
+    target = _target(args.env)
+    releaser = Releaser(target, say=say)
+    done = (
+        releaser.resume(lease_seconds=args.lease)
+        if args.command == "resume"
+        else releaser.abort(lease_seconds=args.lease)
+    )
+    return _report(target.env, args.command, done)
 
 
 def _status(args: argparse.Namespace) -> int:
     target = _target(args.env)
-    releaser = Releaser(target)
-    history = releaser.history()
-    views = fleet_view.read(target)
-    versions = {release.image: release.version for release in history.releases}
+    snapshot = Releaser(target).snapshot()
+    views, unreachable = fleet_view.read_reachable(target)
+    versions = {release.image: release.version for release in snapshot.history.releases}
     say(fleet_view.render(views, versions))
-    good = history.last_known_good()
-    say(f"current: {history.current or '-'}; last known good: {good.version if good else '-'}")
-    held = DeployLock(target.lock_file, target.env).read()
-    say(f"lock: {held.describe(time.time()) if held else 'free'}")
+    for host in unreachable:
+        say(f"{host:8}  unreachable")
+    good = snapshot.history.last_known_good()
+    say(f"current: {snapshot.history.current or '-'}; last known good: {good.version if good else '-'}")
+    held = snapshot.lock
+    say(f"lock: {held.describe(snapshot.now) if held else 'free'}")
+    journal = snapshot.journal
+    if journal is None:
+        return 0
+    running = {host: view.active_image for host, view in views.items()}
+    differences = journal.differences(running, unreachable)
+    state = "finished" if journal.finished else f"UNFINISHED (phase {journal.phase})"
+    say(f"journal: {journal.action} {journal.from_version} -> {journal.to_version} by {journal.holder}, {state}")
+    for line in differences:
+        say(f"  differs: {line}")
+    if differences or not journal.finished:
+        running_now = held is not None and not held.stale(snapshot.now)
+        say("  a command is working on it now (the lock is held)" if running_now else
+            f"  `./deploy.sh resume {target.env}` finishes it, `./deploy.sh abort {target.env}` undoes it")  # fmt: skip
+        return 3
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
     target = _target(args.env)
-    say(audit.render(audit.AuditLog(target.audit_file).records(last=args.last)))
-    kept = Releaser(target).history()
+    snapshot = Releaser(target).snapshot(last_audit=args.last)
+    say(audit.render(snapshot.audit))
+    kept = snapshot.history
     if kept.releases:
         marks = [
             f"{release.version}{' (current)' if release.version == kept.current else ''}"
@@ -162,7 +217,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _lock(args: argparse.Namespace) -> int:
     target = _target(args.env)
-    Releaser(target, say=say).take_lock(args.reason, args.ttl)
+    Releaser(target, say=say).hold(args.reason, args.ttl)
     say(f"{target.env}: locked for {args.ttl}s ({args.reason}); `./deploy.sh unlock {target.env}` releases it")
     return 0
 

@@ -36,12 +36,23 @@ GROUPS: tuple[str, ...] = ("lb", "app", "db", "cache", "mon")
 REGISTRY_OCTET = 5
 
 
+# The words of `./deploy.sh COMMAND ENV`: an environment named like one would be shadowed by it.
+COMMAND_WORDS = frozenset(
+    {"up", "destroy", "release", "rollback", "status", "history", "plan", "lock", "unlock", "resume", "abort", "help"}
+)
+
+
 def check_env_name(env: str) -> str:
     """Return `env` when it is a valid environment name, else raise an error saying what is valid."""
     if not ENV_NAME.match(env):
         raise OpsError(
             f"invalid environment name {env!r}",
             fix="use 1-20 characters: a lowercase letter, then lowercase letters, digits or '-'",
+        )
+    if env in COMMAND_WORDS:
+        raise OpsError(
+            f"{env!r} is a deploy.sh command and cannot name an environment",
+            fix=f"pick another name (not one of {', '.join(sorted(COMMAND_WORDS))})",
         )
     return env
 

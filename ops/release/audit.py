@@ -1,65 +1,51 @@
-"""The audit log: one JSON object per line, appended for every release, rollback and lock event.
+"""The audit log: one record per release, rollback, resume, abort and lock event.
 
-Each record says who, when, what (from -> to), the result and why, how long each phase took and
-how many requests failed while it ran. `./deploy.sh history ENV` prints it.
+A release's record is written when it starts (result `running`) and updated when it ends,
+whatever the end: who, when, what (from -> to), the result and why, how long each phase took and
+how many requests failed while it ran. The log is kept with the environment; `./deploy.sh
+history ENV` prints it.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 
 @dataclass
 class AuditRecord:
     env: str
-    action: str  # release | rollback | auto-rollback | lock-broken | lock-expired
+    action: str  # release | rollback | auto-rollback | resume | abort | lock-broken | lock-expired
     actor: str
     from_version: str = ""
     to_version: str = ""
-    result: str = ""  # released | rolled-back | failed | refused | done
+    result: str = "running"  # running | released | rolled-back | incomplete | failed | done
     reason: str = ""
     started_at: float = field(default_factory=time.time)
     finished_at: float = 0.0
     durations: dict[str, float] = field(default_factory=dict)
     failed_requests: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+    def finish(self, result: str, reason: str = "") -> None:
+        self.result, self.finished_at = result, time.time()
+        if reason:
+            self.reason = reason[:2000]
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
-class AuditLog:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def append(self, record: AuditRecord) -> None:
-        if not record.finished_at:
-            record.finished_at = time.time()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # One write of one line with O_APPEND: concurrent writers never interleave a record.
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    @classmethod
+    def from_dict(cls, data: Any) -> AuditRecord | None:
+        if not isinstance(data, dict):
+            return None
         try:
-            os.write(fd, (record.to_json() + "\n").encode())
-        finally:
-            os.close(fd)
-
-    def records(self, last: int | None = None) -> list[AuditRecord]:
-        if not self.path.exists():
-            return []
-        records = []
-        for line in self.path.read_text().splitlines():
-            if not line.strip():
-                continue
-            try:
-                records.append(AuditRecord(**json.loads(line)))
-            except (ValueError, TypeError):
-                continue  # a torn or foreign line never hides the rest of the log
-        return records[-last:] if last else records
+            return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+        except TypeError:
+            return None  # a foreign record never hides the rest of the log
 
 
 def _when(timestamp: float) -> str:

@@ -74,8 +74,8 @@ def parse(output: str) -> tuple[dict[str, HostView], list[str]]:
     return views, unreachable
 
 
-def read(target: ReleaseTarget) -> dict[str, HostView]:
-    """The view of every app host; an OpsError names the hosts that did not answer."""
+def read_reachable(target: ReleaseTarget) -> tuple[dict[str, HostView], list[str]]:
+    """The view of every app host that answered, and the app hosts that did not."""
     command = [
         str(Path(sys.executable).parent / "ansible"), "app", "-i", str(target.inventory_file),
         "-o", "-m", "ansible.builtin.shell", "-a", _PROBE,
@@ -89,13 +89,17 @@ def read(target: ReleaseTarget) -> dict[str, HostView]:
         raise OpsError(
             "the app hosts did not answer within 120s", step="read what runs where", fix="check the hosts"
         ) from error
-    views, unreachable = parse(result.stdout)
-    missing = sorted(set(target.app_hosts()) - set(views)) or unreachable
+    views, _ = parse(result.stdout)
+    return views, sorted(set(target.app_hosts()) - set(views))
+
+
+def read(target: ReleaseTarget) -> dict[str, HostView]:
+    """The view of every app host; an OpsError names the hosts that did not answer."""
+    views, missing = read_reachable(target)
     if missing:
         raise OpsError(
             f"could not read the release state of {', '.join(missing)}",
             step="read what runs where",
-            detail="\n".join((result.stdout + result.stderr).strip().splitlines()[-6:]),
             fix=f"check the hosts are up (`python -m ops.fleet status --env {target.env}`) and run again",
         )
     return views

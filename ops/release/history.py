@@ -1,17 +1,16 @@
 """The releases kept for an environment: their images, which one runs, and the last known good.
 
-`.slipway/<env>/releases/history.json` lists releases newest first. A release becomes
-`known_good` once it passed every gate on every host; rollback without `--to` goes back to the
-newest known-good release other than the current one. Pruning keeps the newest N and never the
+The history is kept with the environment (ops/release/state_agent.py) and lists releases newest
+first. A release becomes `known_good` once it passed every gate on every host; rollback without
+`--to` goes back to the newest known-good release other than the current one. Pruning keeps the newest N and never the
 current or the last known-good release, so a rollback target always exists.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from typing import Any
 
 from ops.errors import OpsError
 
@@ -34,25 +33,19 @@ class History:
     current: str = ""  # the version every app host runs
 
     @classmethod
-    def load(cls, path: Path) -> History:
-        if not path.exists():
-            return cls()
+    def from_dict(cls, data: dict[str, Any]) -> History:
         try:
-            data = json.loads(path.read_text())
-            return cls([Release(**item) for item in data["releases"]], data.get("current", ""))
-        except (ValueError, TypeError, KeyError) as error:
+            return cls([Release(**item) for item in data.get("releases", [])], data.get("current", ""))
+        except TypeError as error:
             raise OpsError(
-                f"the release history {path} is unreadable",
+                "the release history kept with the environment is unreadable",
                 step="read the release history",
                 detail=str(error),
-                fix="restore it from a backup, or remove it (the next release starts a new history)",
+                fix="look at history.json in the state folder on the lb host; releasing again starts a new one",
             ) from error
 
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"current": self.current, "releases": [asdict(r) for r in self.releases]}, indent=2))
-        tmp.replace(path)
+    def to_dict(self) -> dict[str, Any]:
+        return {"current": self.current, "releases": [asdict(release) for release in self.releases]}
 
     def find(self, version: str) -> Release | None:
         return next((release for release in self.releases if release.version == version), None)

@@ -1,26 +1,26 @@
-"""The deploy lock: one release at a time per environment, with a holder and an expiry.
+"""The deploy lock: one release at a time per environment, held as a renewed lease.
 
-The lock is a JSON file created atomically (a hard link that fails when it exists), so two
-runs racing for it cannot both win. It names its holder (user@machine, pid, what it is doing)
-and expires: a run that was killed (a cancelled CI job, a lost laptop) leaves a lock that the
-next run may take over once it is stale, and that take-over is reported so it lands in the
-audit log. Breaking a live lock is only done by `./deploy.sh unlock ENV`, explicitly.
+The lock lives with the environment (ops/release/state_agent.py): it names its holder (who,
+from which machine, which pid, doing what), carries a fencing token, and expires unless its
+holder renews it. `Lease` renews it in the background while a release runs; a controller that
+was killed or lost its network stops renewing, and once the lease lapses the next run may take
+it over (an audited event). Every write of release state carries the token, so a holder that
+lost its lease can no longer change anything.
 """
 
 from __future__ import annotations
 
-import contextlib
 import getpass
-import json
 import os
 import socket
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+import threading
+from dataclasses import dataclass
+from typing import Any
 
 from ops.errors import OpsError
+from ops.release.transport import StateAgent
 
-DEFAULT_TTL_SECONDS = 30 * 60
+DEFAULT_TTL_SECONDS = 60.0
 
 
 def current_actor() -> str:
@@ -34,110 +34,108 @@ def current_actor() -> str:
 
 @dataclass(frozen=True)
 class LockInfo:
+    token: int
     holder: str
+    machine: str
     pid: int
     purpose: str
     acquired_at: float
+    renewed_at: float
     expires_at: float
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LockInfo | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
     def stale(self, now: float) -> bool:
         return now >= self.expires_at
 
+    def holder_is_dead(self) -> bool:
+        """True when the holder ran on this machine and its process is gone (it can never renew)."""
+        if self.machine != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
     def describe(self, now: float) -> str:
         age = int(now - self.acquired_at)
         left = int(self.expires_at - now)
-        when = f"expires in {left}s" if left > 0 else f"expired {-left}s ago"
-        return f"{self.holder} (pid {self.pid}, {self.purpose}, taken {age}s ago, {when})"
+        when = f"lease ends in {left}s unless renewed" if left > 0 else f"lease lapsed {-left}s ago"
+        return f"{self.holder} (pid {self.pid} on {self.machine}, {self.purpose}, taken {age}s ago, {when})"
 
 
 class LockHeldError(OpsError):
     """Another run holds the lock; the message names it."""
 
 
-class DeployLock:
-    """`.slipway/<env>/releases/lock.json`; use `acquire()` / `release()` or `with lock.held(...)`."""
+class LeaseLostError(OpsError):
+    """This run's lease lapsed and another run took the lock: it must change nothing more."""
 
-    def __init__(self, path: Path, env: str) -> None:
-        self.path = path
+
+class Lease:
+    """A held deploy lock: `commit()` writes state under it; `start_renewing()` keeps it alive."""
+
+    def __init__(self, agent: StateAgent, env: str, info: LockInfo, ttl: float) -> None:
+        self.agent = agent
         self.env = env
+        self.info = info
+        self.ttl = ttl
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def read(self) -> LockInfo | None:
-        try:
-            data = json.loads(self.path.read_text())
-            return LockInfo(**data)
-        except FileNotFoundError:
-            return None
-        except (ValueError, TypeError) as error:
-            raise OpsError(
-                f"the deploy lock {self.path} is unreadable",
-                step="read the deploy lock",
-                detail=str(error),
-                fix=f"look at the file; if no release is running, `./deploy.sh unlock {self.env}` removes it",
-            ) from error
+    @property
+    def token(self) -> int:
+        return self.info.token
 
-    def _create(self, info: LockInfo) -> bool:
-        """Create the lock file with its content in one step: write a private file, then hard-link
-        it into place (link fails when the lock exists), so no reader ever sees a half-written lock."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        draft = self.path.with_name(f".{self.path.name}.{os.getpid()}.{time.monotonic_ns()}")
-        draft.write_text(json.dumps(asdict(info)) + "\n")
-        try:
-            os.link(draft, self.path)
-        except FileExistsError:
-            return False
-        finally:
-            draft.unlink()
-        return True
-
-    def acquire(
-        self, purpose: str, *, ttl: float = DEFAULT_TTL_SECONDS, holder: str = "", now: float | None = None
-    ) -> LockInfo | None:
-        """Take the lock. Returns the stale lock it replaced (None if it was free); raises LockHeldError."""
-        now = time.time() if now is None else now
-        mine = LockInfo(holder or current_actor(), os.getpid(), purpose, now, now + ttl)
-        if self._create(mine):
-            return None
-        held = self.read()
-        if held is None:  # released between our attempt and the read: try once more
-            if self._create(mine):
-                return None
-            held = self.read()
-        if held is not None and held.stale(now):
-            # Replace the stale lock: rename it away, then create ours with the atomic link.
-            # If another run does the same at the same moment, only one link wins.
-            aside = self.path.with_name(f".{self.path.name}.stale-{os.getpid()}")
-            with contextlib.suppress(FileNotFoundError):
-                self.path.rename(aside)
-                if LockInfo(**json.loads(aside.read_text())) != held:
-                    # Another run replaced the stale lock first: put its fresh lock back.
-                    aside.rename(self.path)
-                else:
-                    aside.unlink()
-            if self._create(mine):
-                return held
-            held = self.read()
-        raise LockHeldError(
-            f"environment {self.env} is locked by {held.describe(now) if held else 'another run'}",
-            step="take the deploy lock",
-            fix=(
-                "wait for that release to finish (`./deploy.sh status "
-                f"{self.env}`); if it is dead, the lock expires by itself, or break it with "
-                f"`./deploy.sh unlock {self.env}` (recorded in the audit log)"
-            ),
+    def _refused(self, answer: dict[str, Any], doing: str) -> LeaseLostError:
+        self.lost = True
+        held = LockInfo.from_dict(answer.get("held"))
+        now = float(answer.get("now", 0))
+        return LeaseLostError(
+            f"this run's lease on {self.env} lapsed and it may no longer {doing}",
+            step="hold the deploy lock",
+            detail=f"the lock is now held by {held.describe(now)}" if held else "the lock was broken",
+            fix=f"see `./deploy.sh status {self.env}`: the new holder decides what happens next",
         )
 
-    def release(self, *, pid: int | None = None) -> bool:
-        """Remove the lock if this process (or `pid`) holds it; True when removed."""
-        held = self.read()
-        if held is None or held.pid != (os.getpid() if pid is None else pid):
-            return False
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        return True
+    def renew(self) -> None:
+        answer = self.agent.call("renew", {"token": self.token, "ttl": self.ttl})
+        if not answer["ok"]:
+            raise self._refused(answer, "renew it")
 
-    def break_lock(self) -> LockInfo | None:
-        """Remove whatever lock there is (the explicit `unlock`); return what was removed."""
-        held = self.read()
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        return held
+    def commit(self, **state: Any) -> None:
+        """Write `journal`, `history` and/or `audit` (a record, upserted by id) under the lease."""
+        answer = self.agent.call("commit", {"token": self.token, **state})
+        if not answer["ok"]:
+            raise self._refused(answer, "write the release state")
+
+    def release(self) -> None:
+        self.stop_renewing()
+        if not self.lost:
+            self.agent.call("release", {"token": self.token})
+
+    def start_renewing(self) -> None:
+        self._thread = threading.Thread(target=self._renew_until_stopped, name="lease-renewal", daemon=True)
+        self._thread.start()
+
+    def stop_renewing(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=70)
+
+    def _renew_until_stopped(self) -> None:
+        while not self._stop.wait(self.ttl / 4):
+            try:
+                self.renew()
+            except LeaseLostError:
+                return
+            except OpsError:
+                continue  # the state host did not answer this time; the next try may reach it

@@ -12,16 +12,20 @@ from ops.deploy.cli import build_parser, main
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_deploy_sh_help_lists_the_local_command() -> None:
+def test_deploy_sh_help_lists_up_and_destroy() -> None:
     result = subprocess.run([str(REPO / "deploy.sh"), "--help"], capture_output=True, text=True, check=True)
 
-    assert "local --destroy" in result.stdout
+    assert "up [ENV]" in result.stdout
+    assert "destroy ENV" in result.stdout
 
 
-def test_local_options_parse() -> None:
-    args = build_parser().parse_args(["local", "--destroy", "--env", "e2e"])
+def test_up_and_destroy_options_parse() -> None:
+    up = build_parser().parse_args(["up", "e2e", "--skip-smoke"])
+    destroy = build_parser().parse_args(["destroy", "e2e"])
 
-    assert (args.command, args.destroy, args.env) == ("local", True, "e2e")
+    assert (up.command, up.env, up.skip_smoke) == ("up", "e2e", True)
+    assert (destroy.command, destroy.env) == ("destroy", "e2e")
+    assert build_parser().parse_args(["up"]).env == "local"
 
 
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,12 +38,18 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_unknown_environment_says_how_to_create_it(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["nonsense"]) == 1  # `./deploy.sh ENV` releases to ENV, which does not exist
-    assert "./deploy.sh local --env nonsense" in capsys.readouterr().err
+    assert "./deploy.sh up nonsense" in capsys.readouterr().err
 
 
 def test_bad_env_name_is_refused_with_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["local", "--destroy", "--env", "Bad_Name"]) == 1
+    assert main(["destroy", "Bad_Name"]) == 1
     assert "lowercase letter" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("word", ["status", "up", "resume", "abort", "release"])
+def test_a_command_word_cannot_name_an_environment(word: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["up", word]) == 1
+    assert "cannot name an environment" in capsys.readouterr().err
 
 
 def test_kubernetes_stacks_get_release_and_rollback_commands(capsys: pytest.CaptureFixture[str]) -> None:

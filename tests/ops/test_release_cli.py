@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ops.deploy.cli import build_parser, main, with_release_command
-from ops.release.lock import DeployLock
-from ops.release.target import resolve
+from ops.release.store import ReleaseStore
+from ops.release.target import ReleaseTarget, resolve
+from ops.release.transport import DirectoryAgent
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,10 +24,19 @@ def test_env_alone_means_a_release() -> None:
     assert (args.command, args.env, args.version, args.serial) == ("release", "staging", "v2", "1")
 
 
+@pytest.mark.parametrize("env", ["local", "e2e", "staging", "aws-prod"])
+def test_every_environment_name_releases_with_env_and_version(env: str) -> None:
+    parser = build_parser()
+
+    args = parser.parse_args(with_release_command([env, "--version", "v2"], parser))
+
+    assert (args.command, args.env, args.version) == ("release", env, "v2")
+
+
 def test_known_commands_and_kubernetes_stacks_are_not_releases() -> None:
     parser = build_parser()
 
-    assert with_release_command(["local", "--env", "x"], parser)[0] == "local"
+    assert with_release_command(["up", "x"], parser)[0] == "up"
     assert with_release_command(["k8s-dev", "--version", "1.2"], parser)[0] == "k8s-dev"
     assert with_release_command(["history", "staging"], parser)[0] == "history"
 
@@ -34,7 +44,7 @@ def test_known_commands_and_kubernetes_stacks_are_not_releases() -> None:
 def test_help_lists_the_release_commands() -> None:
     result = subprocess.run([str(REPO / "deploy.sh"), "--help"], capture_output=True, text=True, check=True)
 
-    for command in ("rollback ENV", "status ENV", "history ENV", "plan ENV", "unlock ENV"):
+    for command in ("rollback ENV", "status ENV", "resume ENV", "abort ENV", "history ENV", "plan ENV", "unlock ENV"):
         assert command in result.stdout
 
 
@@ -90,6 +100,9 @@ def test_lock_then_second_lock_is_refused_and_unlock_is_audited(
     root = _fake_env(tmp_path)
     monkeypatch.setattr("ops.release.target.STATE_ROOT", root)
     monkeypatch.setenv("SLIPWAY_ACTOR", "ana@ci")
+    # The state agent in a folder instead of on the lb host: the same code, no SSH.
+    store = ReleaseStore(DirectoryAgent(tmp_path / "state"), "staging")
+    monkeypatch.setattr(ReleaseTarget, "store", lambda _: store)
 
     assert main(["lock", "staging", "--reason", "db maintenance"]) == 0
     assert main(["lock", "staging"]) == 1
@@ -97,6 +110,6 @@ def test_lock_then_second_lock_is_refused_and_unlock_is_audited(
     assert "locked by ana@ci" in refused
     assert "db maintenance" in refused
     assert main(["unlock", "staging"]) == 0
-    assert DeployLock(root / "staging" / "releases" / "lock.json", "staging").read() is None
+    assert store.snapshot().lock is None
     assert main(["history", "staging"]) == 0
     assert "lock-broken" in capsys.readouterr().out
