@@ -138,7 +138,9 @@ def smoke_env(env: str, progress: Callable[[str], None] = print) -> SmokeResult:
     paths = EnvPaths.for_env(env)
     state = FleetState.load(paths)
     if state is None:
-        raise OpsError(f"environment {env} does not exist", step="smoke test", fix=f"create it first: ./deploy.sh up {env}")
+        raise OpsError(
+            f"environment {env} does not exist", step="smoke test", fix=f"create it first: ./deploy.sh up {env}"
+        )
     api_key = create_api_key(env)
     return run_smoke(f"https://127.0.0.1:{state.https_port}", paths.ca_cert, api_key, progress)
 

@@ -104,13 +104,15 @@ def _target(env: str) -> ReleaseTarget:
 
 
 def _release(args: argparse.Namespace) -> int:
+    parse_serial(args.serial)
+    if args.version is not None:
+        check_version(args.version)
     if local.needs_provisioning(args.env):
         say(f"{args.env} is a local fleet that is not serving yet: standing it up first (`./deploy.sh up`)")
         deployed = local.deploy(args.env)
         if args.version is None or args.version == deployed.image.version:
             return 0
     target = _target(args.env)
-    parse_serial(args.serial)
     version = check_version(args.version or default_version())
     options = ReleaseOptions(
         serial=args.serial, bake_seconds=args.bake, ready_timeout=args.ready_timeout, keep=args.keep,

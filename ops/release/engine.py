@@ -27,7 +27,7 @@ from ops.release.history import DEFAULT_KEEP, History, Release
 from ops.release.hosts_driver import BatchSettings, HostsDriver, SwitchResult
 from ops.release.image import ReleaseImage, check_version
 from ops.release.journal import DONE, MOVING, ON_GOAL, ROLLING_BACK, ROLLING_OUT, UNREACHABLE, WAITING, Journal
-from ops.release.lock import DEFAULT_TTL_SECONDS, Lease, LeaseLostError, current_actor
+from ops.release.lock import DEFAULT_TTL_SECONDS, Lease, LeaseLostError, LockInfo, current_actor
 from ops.release.plan import batches, parse_serial
 from ops.release.signals import ReleaseInterruptedError, interruptible, shielded
 from ops.release.store import ReleaseStore, Snapshot
@@ -129,16 +129,20 @@ class Releaser:
         lease, replaced = self.store.acquire(purpose, ttl=lease_seconds)
         try:
             lease.start_renewing()
-            if replaced is not None:
-                self.say(f"   took over the lapsed lock of {replaced.holder} ({replaced.purpose})")
-                lease.commit(audit=AuditRecord(
-                    self.env, "lock-expired", current_actor(), result="done",
-                    reason=f"the lease of {replaced.holder} ({replaced.purpose}) lapsed and was taken over",
-                    finished_at=time.time()).to_dict())  # fmt: skip
+            self._audit_takeover(lease, replaced)
             yield lease, self.store.snapshot()
         finally:
             with suppress(OpsError):
                 lease.release()
+
+    def _audit_takeover(self, lease: Lease, replaced: LockInfo | None) -> None:
+        if replaced is None:
+            return
+        self.say(f"   took over the lapsed lock of {replaced.holder} ({replaced.purpose})")
+        reason = f"the lease of {replaced.holder} ({replaced.purpose}) lapsed and was taken over"
+        record = AuditRecord(self.env, "lock-expired", current_actor(), result="done", reason=reason)
+        record.finish("done")
+        lease.commit(audit=record.to_dict())
 
     def _refuse_unfinished(self, snapshot: Snapshot) -> None:
         journal = snapshot.journal
@@ -393,7 +397,8 @@ class Releaser:
 
     def hold(self, reason: str, seconds: float) -> None:
         """`./deploy.sh lock`: hold releases off for `seconds` (the lease is not renewed)."""
-        lease, _ = self.store.acquire(reason, ttl=seconds)
+        lease, replaced = self.store.acquire(reason, ttl=seconds)
+        self._audit_takeover(lease, replaced)
         lease.commit(audit=AuditRecord(self.env, "lock-held", current_actor(), result="done", reason=reason,
                                        finished_at=time.time()).to_dict())  # fmt: skip
 

@@ -1,6 +1,6 @@
 """One fleet for every end-to-end test: provisioned from nothing once per session, removed at the end.
 
-The fixture runs what `./deploy.sh local --env e2e` runs (images, fleet, registry, site.yml with
+The fixture runs what `./deploy.sh up e2e` runs (images, fleet, registry, site.yml with
 the current app image) but leaves the smoke test to the tests themselves.
 """
 
@@ -27,7 +27,10 @@ E2E_ENABLED = os.environ.get("SLIPWAY_E2E") == "1"
 # The files share one fleet, so their order matters: first what needs the fleet as provisioned
 # (the idempotence run), then what only reads it, then what breaks it on purpose and repairs it,
 # and last the releases, which change the running version.
-ORDER = ("test_local_fleet", "test_fleet_exposure", "test_monitoring", "test_compliance", "test_releases")
+ORDER = (
+    "test_local_fleet", "test_fleet_exposure", "test_monitoring", "test_compliance", "test_releases",
+    "test_release_faults", "test_host_faults",
+)  # fmt: skip
 
 # Files not yet proven in a whole `make test` run on a fresh machine run only when asked
 # (SLIPWAY_E2E=1), so they cannot block everyone's work from landing; each joins `make test` by

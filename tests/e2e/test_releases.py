@@ -23,10 +23,8 @@ from ops.docker_cli import docker
 from ops.fleet.state import EnvPaths
 from ops.load import BackgroundLoad, LoadReport
 from ops.release import fleet_view
-from ops.release.audit import AuditLog, AuditRecord
-from ops.release.history import History
-from ops.release.lock import DeployLock
-from ops.release.runner import ReleaseOptions, Releaser
+from ops.release.audit import AuditRecord
+from ops.release.engine import ReleaseOptions, Releaser
 from ops.release.target import ReleaseTarget, resolve
 from tests.e2e.conftest import ENV
 
@@ -124,7 +122,7 @@ def _load(url: str) -> BackgroundLoad:
 
 def _versions_running(target: ReleaseTarget) -> set[str]:
     views = fleet_view.read(target)
-    history = History.load(target.history_file)
+    history = target.store().snapshot().history
     return {(history.find_image(view.active_image) or _unknown(view.active_image)).version for view in views.values()}
 
 
@@ -138,8 +136,12 @@ def _describe(report: LoadReport) -> str:
     return f"{len(report.failures)} of {report.total} failed ({retried} retried once); first: {failures}"
 
 
+def _audit(target: ReleaseTarget, last: int) -> list[AuditRecord]:
+    return target.store().snapshot(last_audit=last).audit
+
+
 def _last_audit(target: ReleaseTarget) -> AuditRecord:
-    return AuditLog(target.audit_file).records(last=1)[0]
+    return _audit(target, 1)[0]
 
 
 def test_releases_and_rollback_under_load_drop_no_request(
@@ -159,7 +161,7 @@ def test_releases_and_rollback_under_load_drop_no_request(
     assert report.total >= MIN_REQUESTS
     assert report.failures == [], _describe(report)
     assert _versions_running(target) == {"v2"}
-    actions = [(r.action, r.to_version, r.result) for r in AuditLog(target.audit_file).records(last=4)]
+    actions = [(r.action, r.to_version, r.result) for r in _audit(target, 4)]
     assert actions == [
         ("release", "v1", "released"),
         ("release", "v2", "released"),
@@ -182,7 +184,7 @@ def test_release_that_never_becomes_ready_is_rolled_back(
     record = _last_audit(target)
     assert (record.from_version, record.to_version) == ("v2", "bad-ready")
     assert "did not answer ready" in record.reason
-    assert History.load(target.history_file).find("bad-ready").bad_reason  # type: ignore[union-attr]
+    assert target.store().snapshot().history.find("bad-ready").bad_reason  # type: ignore[union-attr]
 
 
 def test_release_answering_500_after_the_switch_is_rolled_back(
@@ -208,14 +210,15 @@ def test_release_answering_500_after_the_switch_is_rolled_back(
 
 
 def test_second_release_is_refused_naming_the_lock_holder(
-    target: ReleaseTarget, capsys: pytest.CaptureFixture[str]
+    target: ReleaseTarget, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lock = DeployLock(target.lock_file, target.env)
-    lock.acquire("release v9 from CI", ttl=600, holder="ci-runner-7@build")
+    monkeypatch.setenv("SLIPWAY_ACTOR", "ci-runner-7@build")
+    lease, _ = target.store().acquire("release v9 from CI", ttl=600)
+    monkeypatch.delenv("SLIPWAY_ACTOR")
     try:
         assert deploy_main([ENV, "--version", "v4", "--from-image", "slipway/app:none"]) == 1
     finally:
-        assert lock.release()
+        lease.release()
     err = capsys.readouterr().err
 
     assert "locked by ci-runner-7@build" in err
@@ -223,13 +226,14 @@ def test_second_release_is_refused_naming_the_lock_holder(
     assert _versions_running(target) == {"v2"}
 
 
-def test_stale_lock_expires_and_its_takeover_is_audited(target: ReleaseTarget) -> None:
-    DeployLock(target.lock_file, target.env).acquire("killed release", ttl=-1, holder="gone@ci")
+def test_lapsed_lock_is_taken_over_and_its_takeover_is_audited(target: ReleaseTarget) -> None:
+    target.store().agent.call(
+        "acquire", {"holder": "gone@ci", "machine": "elsewhere", "pid": 1, "purpose": "killed release", "ttl": -1}
+    )
 
-    assert deploy_main(["lock", ENV, "--reason", "after a stale lock", "--ttl", "60"]) == 0
+    assert deploy_main(["lock", ENV, "--reason", "after a lapsed lock", "--ttl", "60"]) == 0
     assert deploy_main(["unlock", ENV]) == 0
 
-    actions = [(record.action, record.reason) for record in AuditLog(target.audit_file).records(last=2)]
-    assert actions[0][0] == "lock-expired"
+    actions = [(record.action, record.reason) for record in _audit(target, 3)]
+    assert [action for action, _ in actions] == ["lock-expired", "lock-held", "lock-broken"]
     assert "gone@ci" in actions[0][1]
-    assert actions[1][0] == "lock-broken"

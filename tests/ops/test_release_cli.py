@@ -33,6 +33,15 @@ def test_every_environment_name_releases_with_env_and_version(env: str) -> None:
     assert (args.command, args.env, args.version) == ("release", env, "v2")
 
 
+def test_bad_options_for_the_local_environment_are_refused_before_anything_is_built(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["local", "--version", "v2", "--serial", "half"]) == 1
+    assert "neither a host count nor a percentage" in capsys.readouterr().err
+    assert main(["local", "--version", "latest"]) == 1
+    assert "not a release version" in capsys.readouterr().err
+
+
 def test_known_commands_and_kubernetes_stacks_are_not_releases() -> None:
     parser = build_parser()
 
