@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Final
@@ -155,7 +156,8 @@ class Settings:
     environment: str
     domain: str
     app_image: str
-    app_image_tag: str
+    app_image_tag: str  # what this update deploys: the release's tag, else first_image_tag
+    first_image_tag: str  # `appImageTag`: the stack's first deploy (and its release-state pod)
     app_port: int
     worker_metrics_port: int
     app_count: int
@@ -179,6 +181,10 @@ class Settings:
     @property
     def image(self) -> str:
         return f"{self.app_image}:{self.app_image_tag}"
+
+    @property
+    def first_image(self) -> str:
+        return f"{self.app_image}:{self.first_image_tag}"
 
     @property
     def app_env(self) -> str:
@@ -375,15 +381,25 @@ def _read_kubernetes(read: _Reader) -> KubernetesSettings:
     return settings
 
 
+RELEASE_TAG_VARIABLE: Final = "SLIPWAY_RELEASE_TAG"
+
+
+def _check_tag(key: str, tag: str) -> str:
+    if tag == "latest" or not _IMAGE_TAG.match(tag):
+        raise ConfigError(key, f"is {tag!r}", "set a release tag such as 1.4.2 (never latest)")
+    return tag
+
+
 def load() -> Settings:
     """Read and validate the stack's configuration; raise ConfigError naming the first bad key."""
     read = _Reader()
     platform = read.choice("platform", PLATFORMS)
     environment = read.choice("environment", ENVIRONMENTS)
     production = environment == "production"
-    app_image_tag = read.string("appImageTag")
-    if app_image_tag == "latest" or not _IMAGE_TAG.match(app_image_tag):
-        raise ConfigError("appImageTag", f"is {app_image_tag!r}", "set a release tag such as 1.4.2 (never latest)")
+    first_image_tag = _check_tag("appImageTag", read.string("appImageTag"))
+    # A release's tag is stack state: `./deploy.sh STACK --version TAG` passes it to `pulumi up`
+    # in the environment (kept in the release history in the cluster), never in the stack file.
+    app_image_tag = _check_tag(RELEASE_TAG_VARIABLE, os.environ.get(RELEASE_TAG_VARIABLE) or first_image_tag)
     app_image = read.string("appImage")
     if not _IMAGE_REPO.match(app_image):
         raise ConfigError(
@@ -402,6 +418,7 @@ def load() -> Settings:
         domain=_check_hostname("domain", read.string("domain").lower()),
         app_image=app_image,
         app_image_tag=app_image_tag,
+        first_image_tag=first_image_tag,
         app_port=read.integer("appPort", 1024, 65535),
         worker_metrics_port=read.integer("workerMetricsPort", 1024, 65535),
         app_count=app_count,

@@ -30,12 +30,13 @@ OPS_BUCKET: Final = "opsBucket"
 ALARM_TOPIC_ARN: Final = "alarmTopicArn"
 KMS_KEY_ARN: Final = "kmsKeyArn"
 
-# kubernetes: what ops.k8s_release needs to wait for a rollout.
+# kubernetes: what the release engine's kubernetes driver needs.
 NAMESPACE: Final = "namespace"
 API_DEPLOYMENT: Final = "apiDeployment"
 WORKER_DEPLOYMENT: Final = "workerDeployment"
 MIGRATION_JOB: Final = "migrationJob"
 IMAGE: Final = "image"
+RELEASE_STATE: Final = "releaseState"  # the StatefulSet that keeps the lock, journal, history, audit
 URL: Final = "url"
 
 AWS_OUTPUTS: Final = (
@@ -72,5 +73,6 @@ KUBERNETES_OUTPUTS: Final = (
     WORKER_DEPLOYMENT,
     MIGRATION_JOB,
     IMAGE,
+    RELEASE_STATE,
     URL,
 )

@@ -60,7 +60,7 @@ def inventory_from_outputs(environment: str, stack_outputs: dict[str, Any]) -> I
     if platform != "aws":
         raise ToolError(
             f"the stack runs on {platform}, not aws: it has no hosts for Ansible",
-            "release kubernetes stacks with `./deploy.sh ENV` (ops.k8s_release)",
+            "release kubernetes stacks with `./deploy.sh STACK --version TAG`",
         )
     via_ssh = bool(_need(stack_outputs, outputs.SSH_ACCESS))
     ssh_user = _need(stack_outputs, outputs.SSH_USER)

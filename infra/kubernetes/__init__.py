@@ -15,6 +15,7 @@ from infra.kubernetes.namespace import AppNamespace, AppNamespaceArgs
 from infra.kubernetes.network_policies import NetworkPolicies, NetworkPoliciesArgs
 from infra.kubernetes.postgres import Postgres, PostgresArgs
 from infra.kubernetes.redis import Redis, RedisArgs
+from infra.kubernetes.release_state import ReleaseState, ReleaseStateArgs
 
 DB_NAME = "slipway"
 DB_USER = "slipway"
@@ -39,6 +40,9 @@ def build(settings: Settings, cfg: KubernetesSettings) -> dict[str, Any]:
         in_namespace,
     )
     cache = Redis(f"{name}-redis", RedisArgs(ns, stack, cfg.redis_image, cfg.storage_class), in_namespace)
+    release_state = ReleaseState(
+        f"{name}-release-state", ReleaseStateArgs(ns, stack, settings.first_image, cfg.storage_class), in_namespace
+    )
     app = App(
         f"{name}-app",
         AppArgs(
@@ -96,5 +100,6 @@ def build(settings: Settings, cfg: KubernetesSettings) -> dict[str, Any]:
         outputs.WORKER_DEPLOYMENT: app.worker.metadata.name,
         outputs.MIGRATION_JOB: app.migration.metadata.name,
         outputs.IMAGE: settings.image,
+        outputs.RELEASE_STATE: release_state.statefulset.metadata.name,
         outputs.URL: f"https://{settings.domain}",
     }

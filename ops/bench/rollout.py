@@ -21,7 +21,8 @@ from ops.errors import OpsError
 from ops.fleet.state import EnvPaths, FleetState
 from ops.load import BackgroundLoad, LoadReport
 from ops.release import fleet_view
-from ops.release.engine import ReleaseOptions, Releaser
+from ops.release.engine import ReleaseOptions
+from ops.release.environments import open_releaser
 from ops.release.target import resolve
 
 GOALS = {"rollout_seconds": 60.0, "rollback_seconds": 30.0, "p99_ratio": 2.0}
@@ -38,7 +39,7 @@ def measure(env: str, *, rate: float, concurrency: int, steady_seconds: float, b
     state = FleetState.load(paths)
     assert state is not None
     target = resolve(env)
-    releaser = Releaser(target, say=lambda message: print(message, file=sys.stderr))
+    releaser = open_releaser(env, say=lambda message: print(message, file=sys.stderr))
     running, _ = releaser.driver.read()
     local_image = "slipway/app:" + sorted(running.values())[0].rsplit(":", 1)[1]
     url = f"https://127.0.0.1:{state.https_port}/health/live"

@@ -1,4 +1,5 @@
-"""Release commands for VM-style environments (local fleet, aws, any inventory), through Ansible.
+"""Release commands for every environment: VM-style ones (local fleet, aws, any inventory of
+hosts) through Ansible, kubernetes stacks through Pulumi and kubectl, with one engine.
 
     ./deploy.sh ENV [--version V]       release V (default: the current code) to ENV; a local
                                         fleet that does not exist yet is stood up first
@@ -9,8 +10,8 @@
     ./deploy.sh plan ENV [--version V]  hosts, batches, image and migrations, changing nothing
     ./deploy.sh lock ENV | unlock ENV   hold releases off / break a lock (audited)
 
-A kubernetes stack given to `rollback` goes to ops.k8s_release (`./deploy.sh STACK --version TAG`
-releases one).
+A kubernetes stack needs an explicit `--version TAG` (an image in its registry); `plan` and
+`--from-image` are for VM-style environments.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 from ops import images
-from ops.deploy import kubernetes, local
+from ops.deploy import local
 from ops.deploy.progress import say
 from ops.errors import OpsError
-from ops.k8s_release import is_kubernetes_stack
 from ops.release import audit, fleet_view
-from ops.release.engine import Outcome, ReleaseOptions, Releaser
+from ops.release.engine import Outcome, ReleaseOptions
+from ops.release.environments import is_kubernetes_stack, open_releaser
 from ops.release.image import check_version
 from ops.release.lock import DEFAULT_TTL_SECONDS
 from ops.release.plan import make_plan, parse_serial
@@ -93,12 +94,12 @@ def add_parser(commands: Subparsers) -> None:
     _add(commands, "unlock", "break ENV's deploy lock, whoever holds it (recorded in the audit log)", _unlock)
 
 
-def _target(env: str) -> ReleaseTarget:
+def _hosts_target(env: str) -> ReleaseTarget:
     if is_kubernetes_stack(env):
         raise OpsError(
-            f"{env} is a kubernetes stack: this command is for local, servers and aws environments",
+            f"{env} is a kubernetes stack: `plan` is for environments of hosts (local, aws, your own)",
             step="find the environment",
-            fix=f"release it with `./deploy.sh {env} --version TAG`, roll it back with `./deploy.sh rollback {env}`",
+            fix=f"`pulumi preview --stack {env}` shows what a `pulumi up` would change",
         )
     return resolve(env)
 
@@ -112,15 +113,22 @@ def _release(args: argparse.Namespace) -> int:
         deployed = local.deploy(args.env)
         if args.version is None or args.version == deployed.image.version:
             return 0
-    target = _target(args.env)
+    if is_kubernetes_stack(args.env) and (args.version is None or args.from_image):
+        raise OpsError(
+            f"{args.env} is a kubernetes stack: name the image tag to release"
+            + (" (--from-image is for local fleets)" if args.from_image else ""),
+            step="read the options",
+            fix=f"`./deploy.sh {args.env} --version TAG` with TAG pushed to the stack's registry",
+        )
+    releaser = open_releaser(args.env, say=say)
     version = check_version(args.version or default_version())
     options = ReleaseOptions(
         serial=args.serial, bake_seconds=args.bake, ready_timeout=args.ready_timeout, keep=args.keep,
         from_image=args.from_image, lease_seconds=args.lease,
     )  # fmt: skip
-    say(f"releasing {version} to {target.env} (batches of {args.serial}, gate {args.bake}s)")
-    done = Releaser(target, say=say).release(version, options)
-    say(f"{target.env}: released {done.version} (was {done.previous}) in {done.seconds:.0f}s")
+    say(f"releasing {version} to {args.env} (batches of {args.serial}, gate {args.bake}s)")
+    done = releaser.release(version, options)
+    say(f"{args.env}: released {done.version} (was {done.previous}) in {done.seconds:.0f}s")
     return 0
 
 
@@ -135,29 +143,29 @@ def _report(env: str, action: str, done: Outcome) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    if is_kubernetes_stack(args.env):
-        return kubernetes.rollback_stack(args.env, args.to)
-    target = resolve(args.env)
-    return _report(target.env, "rollback", Releaser(target, say=say).rollback(args.to, lease_seconds=args.lease))
+    done = open_releaser(args.env, say=say).rollback(args.to, lease_seconds=args.lease)
+    return _report(args.env, "rollback", done)
 
 
 def _from_journal(args: argparse.Namespace) -> int:
-    target = _target(args.env)
-    releaser = Releaser(target, say=say)
-    done = (
-        releaser.resume(lease_seconds=args.lease)
-        if args.command == "resume"
-        else releaser.abort(lease_seconds=args.lease)
-    )
-    return _report(target.env, args.command, done)
+    releaser = open_releaser(args.env, say=say)
+    if args.command == "resume":
+        return _report(args.env, "resume", releaser.resume(lease_seconds=args.lease))
+    return _report(args.env, "abort", releaser.abort(lease_seconds=args.lease))
 
 
 def _status(args: argparse.Namespace) -> int:
-    target = _target(args.env)
-    snapshot = Releaser(target).snapshot()
-    views, unreachable = fleet_view.read_reachable(target)
+    releaser = open_releaser(args.env)
+    snapshot = releaser.snapshot()
     versions = {release.image: release.version for release in snapshot.history.releases}
-    say(fleet_view.render(views, versions))
+    if is_kubernetes_stack(args.env):
+        running, unreachable = releaser.driver.read()
+        for host, image in sorted(running.items()):
+            say(f"{host}: {versions.get(image, fleet_view.version_of(image))} ({image})")
+    else:
+        views, unreachable = fleet_view.read_reachable(resolve(args.env))
+        say(fleet_view.render(views, versions))
+        running = {host: view.active_image for host, view in views.items()}
     for host in unreachable:
         say(f"{host:8}  unreachable")
     good = snapshot.history.last_known_good()
@@ -167,7 +175,6 @@ def _status(args: argparse.Namespace) -> int:
     journal = snapshot.journal
     if journal is None:
         return 0
-    running = {host: view.active_image for host, view in views.items()}
     differences = journal.differences(running, unreachable)
     state = "finished" if journal.finished else f"UNFINISHED (phase {journal.phase})"
     say(f"journal: {journal.action} {journal.from_version} -> {journal.to_version} by {journal.holder}, {state}")
@@ -176,14 +183,13 @@ def _status(args: argparse.Namespace) -> int:
     if differences or not journal.finished:
         running_now = held is not None and not held.stale(snapshot.now)
         say("  a command is working on it now (the lock is held)" if running_now else
-            f"  `./deploy.sh resume {target.env}` finishes it, `./deploy.sh abort {target.env}` undoes it")  # fmt: skip
+            f"  `./deploy.sh resume {args.env}` finishes it, `./deploy.sh abort {args.env}` undoes it")  # fmt: skip
         return 3
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
-    target = _target(args.env)
-    snapshot = Releaser(target).snapshot(last_audit=args.last)
+    snapshot = open_releaser(args.env).snapshot(last_audit=args.last)
     say(audit.render(snapshot.audit))
     kept = snapshot.history
     if kept.releases:
@@ -197,7 +203,7 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    target = _target(args.env)
+    target = _hosts_target(args.env)
     version = args.version or default_version()
     state = target.fleet_state()
     registry = f"{state.registry_address}:5000/" if state else ""
@@ -218,13 +224,11 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _lock(args: argparse.Namespace) -> int:
-    target = _target(args.env)
-    Releaser(target, say=say).hold(args.reason, args.ttl)
-    say(f"{target.env}: locked for {args.ttl}s ({args.reason}); `./deploy.sh unlock {target.env}` releases it")
+    open_releaser(args.env, say=say).hold(args.reason, args.ttl)
+    say(f"{args.env}: locked for {args.ttl}s ({args.reason}); `./deploy.sh unlock {args.env}` releases it")
     return 0
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    target = _target(args.env)
-    say(Releaser(target).break_lock())
+    say(open_releaser(args.env).break_lock())
     return 0

@@ -18,39 +18,20 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from ops.errors import OpsError
 from ops.release.audit import AuditRecord
+from ops.release.driver import BatchSettings, ReleaseDriver, SwitchResult
 from ops.release.fleet_view import version_of
 from ops.release.history import DEFAULT_KEEP, History, Release
-from ops.release.hosts_driver import BatchSettings, HostsDriver, SwitchResult
-from ops.release.image import ReleaseImage, check_version
+from ops.release.image import check_version
 from ops.release.journal import DONE, MOVING, ON_GOAL, ROLLING_BACK, ROLLING_OUT, UNREACHABLE, WAITING, Journal
 from ops.release.lock import DEFAULT_TTL_SECONDS, Lease, LeaseLostError, LockInfo, current_actor
 from ops.release.plan import batches, parse_serial
 from ops.release.signals import ReleaseInterruptedError, interruptible, shielded
 from ops.release.store import ReleaseStore, Snapshot
-from ops.release.target import ReleaseTarget
 
 Say = Callable[[str], None]
-
-
-class ReleaseDriver(Protocol):
-    """What the engine needs from a platform (HostsDriver: VM-style hosts through Ansible)."""
-
-    def hosts(self) -> list[str]: ...
-    def read(self) -> tuple[dict[str, str], list[str]]: ...
-    def check_can_release(self) -> None: ...
-    def prepare(self, version: str, from_image: str) -> ReleaseImage: ...
-    def forget_reports(self) -> None: ...
-    def gate_report(self) -> dict[str, object]: ...
-    def baseline(self) -> dict[str, float]: ...
-    def roll_out(
-        self, image: str, batch: list[str], settings: BatchSettings, *, first: bool, baseline: dict[str, float],
-        elapsed: float,
-    ) -> None: ...  # fmt: skip
-    def switch(self, image: str, hosts: list[str], *, elapsed: float) -> SwitchResult: ...
 
 
 @dataclass
@@ -112,15 +93,13 @@ class _Run:
 
 
 class Releaser:
-    def __init__(
-        self, target: ReleaseTarget, *, say: Say = print, store: ReleaseStore | None = None,
-        driver: ReleaseDriver | None = None,
-    ) -> None:  # fmt: skip
-        self.target = target
+    """Release, rollback, resume and abort for one environment, through its driver and store."""
+
+    def __init__(self, env: str, store: ReleaseStore, driver: ReleaseDriver, *, say: Say = print) -> None:
+        self.env = env
+        self.store = store
+        self.driver = driver
         self.say = say
-        self.store = store or target.store()
-        self.driver: ReleaseDriver = driver or HostsDriver(target, say)
-        self.env = target.env
 
     # --- the lock ----------------------------------------------------------------------------------
 

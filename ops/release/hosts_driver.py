@@ -12,30 +12,15 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from ops.errors import OpsError
 from ops.playbook import PlaybookRun, failure_error, run_playbook
 from ops.release import fleet_view
+from ops.release.driver import BatchSettings, SwitchResult
 from ops.release.image import ReleaseImage, prepare
 from ops.release.target import ReleaseTarget
 
 Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class BatchSettings:
-    bake_seconds: int
-    ready_timeout: int
-    p99_factor: float
-    p99_floor: float
-
-
-@dataclass(frozen=True)
-class SwitchResult:
-    done: list[str]
-    missed: list[str]  # unreachable or failed: `resume` finishes them
-    problems: str  # what went wrong, for the audit record ("" when nothing did)
 
 
 @contextmanager

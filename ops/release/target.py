@@ -3,7 +3,7 @@
 A VM-style environment (platform local or aws) has an Ansible inventory under `.slipway/<env>/`:
 the local fleet writes `inventory/hosts.yml` (`./deploy.sh up ENV`); an aws stack's is
 made from its outputs (`python -m ops.stack_inventory --stack ENV`). Kubernetes stacks are
-released by ops.k8s_release instead, never here.
+released by the kubernetes driver instead (ops/release/kubernetes_driver.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """How the controller reaches the host that keeps an environment's release state.
 
 `HostAgent` runs ops/release/state_agent.py on the state host over SSH (as root, through sudo),
-with the connection settings Ansible uses for that host; `DirectoryAgent` runs it on this
-machine against a folder (unit tests, and a state kept on a shared volume).
+with the connection settings Ansible uses for that host; `KubectlAgent` runs it with `kubectl
+exec` in a kubernetes stack's release-state pod; `DirectoryAgent` runs it on this machine against
+a folder (unit tests).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 from ops.errors import OpsError
 
 AGENT_SOURCE = (Path(__file__).parent / "state_agent.py").read_text()
-REMOTE_ROOT = "/var/lib/slipway/releases"
+STATE_ROOT = "/var/lib/slipway/releases"  # on the state host, and in the release-state pod
 
 
 class StateAgent(Protocol):
@@ -71,7 +72,7 @@ class HostAgent:
         return f"host {self.host}"
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        remote = shlex.join(["sudo", "-n", "/usr/bin/python3", "-c", AGENT_SOURCE, operation, REMOTE_ROOT])
+        remote = shlex.join(["sudo", "-n", "/usr/bin/python3", "-c", AGENT_SOURCE, operation, STATE_ROOT])
         try:
             result = subprocess.run(
                 [*self.ssh, remote], input=json.dumps(request), capture_output=True, text=True, check=False,
@@ -81,6 +82,33 @@ class HostAgent:
             raise OpsError(
                 f"{self.host} did not answer within 60s", host=self.host, step="reach the release state",
                 fix=f"the release state lives on {self.host}: check that host, then run again",
+            ) from error  # fmt: skip
+        return _answer(result, self.where, operation)
+
+
+@dataclass(frozen=True)
+class KubectlAgent:
+    namespace: str
+    statefulset: str
+
+    @property
+    def where(self) -> str:
+        return f"statefulset/{self.statefulset} in namespace {self.namespace}"
+
+    def argv(self, operation: str) -> list[str]:
+        return ["kubectl", "exec", "-i", "--namespace", self.namespace, f"statefulset/{self.statefulset}", "--",
+                "python", "-c", AGENT_SOURCE, operation, STATE_ROOT]  # fmt: skip
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result = subprocess.run(
+                self.argv(operation), input=json.dumps(request), capture_output=True, text=True, check=False,
+                timeout=60,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired as error:
+            raise OpsError(
+                f"{self.where} did not answer within 60s", step="reach the release state",
+                fix="check the cluster (`kubectl get pods --namespace ...`), then run again",
             ) from error  # fmt: skip
         return _answer(result, self.where, operation)
 

@@ -24,7 +24,8 @@ from ops.fleet.state import EnvPaths
 from ops.load import BackgroundLoad, LoadReport
 from ops.release import fleet_view
 from ops.release.audit import AuditRecord
-from ops.release.engine import ReleaseOptions, Releaser
+from ops.release.engine import ReleaseOptions
+from ops.release.environments import open_releaser
 from ops.release.target import ReleaseTarget, resolve
 from tests.e2e.conftest import ENV
 
@@ -100,7 +101,7 @@ def target(e2e_fleet: Deployment) -> Iterator[ReleaseTarget]:
     """The e2e environment as a release target; afterwards every host is back on its first image."""
     release_target = resolve(ENV)
     yield release_target
-    releaser = Releaser(release_target)
+    releaser = open_releaser(ENV)
     history = releaser.history()
     first = history.find_image(e2e_fleet.pull_name)
     if first is not None and history.current != first.version:
@@ -147,7 +148,7 @@ def _last_audit(target: ReleaseTarget) -> AuditRecord:
 def test_releases_and_rollback_under_load_drop_no_request(
     e2e_fleet: Deployment, target: ReleaseTarget, load_url: str
 ) -> None:
-    releaser = Releaser(target)
+    releaser = open_releaser(ENV)
     base = e2e_fleet.image.tag
     with _load(load_url) as load:
         for version in ("v1", "v2", "v3"):
@@ -176,7 +177,7 @@ def test_release_that_never_becomes_ready_is_rolled_back(
     bad = _fault_image(e2e_fleet.image.tag, "never-ready", FAULT_NEVER_READY, tmp_path / "never-ready")
     options = ReleaseOptions(from_image=bad, **{**OPTIONS, "ready_timeout": 20})  # type: ignore[arg-type]
     with _load(load_url) as load, pytest.raises(Exception, match="every app host is back on v2"):
-        Releaser(target).release("bad-ready", options)
+        open_releaser(ENV).release("bad-ready", options)
     report = load.report
 
     assert _versions_running(target) == {"v2"}
@@ -195,7 +196,7 @@ def test_release_answering_500_after_the_switch_is_rolled_back(
     with _load(load_url) as load:
         began = load.elapsed()
         with pytest.raises(Exception, match="every app host is back on v2"):
-            Releaser(target).release("bad-500", options)
+            open_releaser(ENV).release("bad-500", options)
         ended = load.elapsed()
     report = load.report
 

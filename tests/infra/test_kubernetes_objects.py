@@ -10,8 +10,11 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock file
 import kubernetes_validate
 import pytest
 
+from infra import outputs
+from infra.config import RELEASE_TAG_VARIABLE
 from infra.kubernetes.pods import INGRESS_NAMESPACE, MONITORING_NAMESPACE
-from tests.infra.pulumi_mocks import TEST_SECRETS, Resource, StackRun, secret_paths
+from infra.kubernetes.release_state import STATE_PATH
+from tests.infra.pulumi_mocks import TEST_SECRETS, Resource, StackRun, config_with_secrets, run_program, secret_paths
 from tests.infra.schemas import CRD_SPECS
 from tests.infra.stacks import KUBERNETES_STACKS, stack_run
 
@@ -71,7 +74,7 @@ def _containers(run: StackRun) -> list[tuple[str, dict[str, Any]]]:
 def test_every_workload_is_covered(k8s_stack: StackRun) -> None:
     names = {name.rsplit("-", 1)[-1] for name, _ in _pod_specs(k8s_stack)}
     assert names == {"api", "worker", "migrate", "statefulset"}
-    assert len(_containers(k8s_stack)) == 7
+    assert len(_containers(k8s_stack)) == 8
 
 
 def test_pods_run_as_non_root_with_runtime_default_seccomp(k8s_stack: StackRun) -> None:
@@ -99,7 +102,7 @@ def test_containers_have_read_only_root_filesystems(k8s_stack: StackRun) -> None
 
 def test_app_containers_run_as_the_image_user(k8s_stack: StackRun) -> None:
     for name, container in _containers(k8s_stack):
-        if container["name"] in ("api", "worker", "migrate"):
+        if container["name"] in ("api", "worker", "migrate", "state"):
             assert container["securityContext"]["runAsUser"] == 10001, name
 
 
@@ -300,3 +303,30 @@ def test_every_job_the_rules_watch_is_scraped_under_that_name(k8s_stack: StackRu
     (nginx,) = k8s_stack.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")
     pod_jobs = {nginx.plain["spec"]["podMetricsEndpoints"][0]["relabelings"][0]["replacement"]}
     assert watched <= renamed | service_jobs | pod_jobs
+
+
+def _image(run: StackRun, kind: str, suffix: str) -> str:
+    image: str = run.one(kind, suffix).plain["spec"]["template"]["spec"]["containers"][0]["image"]
+    return image
+
+
+def test_release_tag_comes_from_the_release_not_the_stack_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(RELEASE_TAG_VARIABLE, "1.4.2")
+    config, secret_keys = config_with_secrets("k8s-dev")
+
+    run = run_program("k8s-dev", config, secret_keys)
+
+    assert _image(run, "kubernetes:apps/v1:Deployment", "-api").endswith(":1.4.2")
+    assert _image(run, "kubernetes:apps/v1:Deployment", "-worker").endswith(":1.4.2")
+    # The release state's pod keeps the first image, so no release restarts it mid-release.
+    assert _image(run, "kubernetes:apps/v1:StatefulSet", "-release-state-statefulset").endswith(":0.1.0")
+
+
+def test_release_state_lives_on_a_persistent_volume(k8s_stack: StackRun) -> None:
+    spec = k8s_stack.one("kubernetes:apps/v1:StatefulSet", "-release-state-statefulset").plain["spec"]
+
+    mounts = spec["template"]["spec"]["containers"][0]["volumeMounts"]
+    assert spec["replicas"] == 1
+    assert [claim["metadata"]["name"] for claim in spec["volumeClaimTemplates"]] == ["state"]
+    assert mounts == [{"name": "state", "mountPath": STATE_PATH}]
+    assert k8s_stack.outputs[outputs.RELEASE_STATE] == "slipway-release-state"

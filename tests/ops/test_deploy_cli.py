@@ -52,18 +52,11 @@ def test_a_command_word_cannot_name_an_environment(word: str, capsys: pytest.Cap
     assert "cannot name an environment" in capsys.readouterr().err
 
 
-def test_kubernetes_stacks_get_release_and_rollback_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    from ops.deploy.cli import main as deploy_main  # noqa: PLC0415
-    from ops.deploy.kubernetes import kubernetes_stacks  # noqa: PLC0415
-
-    assert kubernetes_stacks() == ["k8s-dev"]
-    with pytest.raises(SystemExit):
-        deploy_main(["k8s-dev", "--help"])
-    assert "--version" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as refused:
-        deploy_main(["k8s-dev"])  # no version: argparse names the missing option
-    assert refused.value.code == 2
-    assert "--version" in capsys.readouterr().err
+def test_kubernetes_stack_release_needs_a_tag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["k8s-dev"]) == 1
+    err = capsys.readouterr().err
+    assert "name the image tag to release" in err
+    assert "./deploy.sh k8s-dev --version TAG" in err
 
 
 def test_rollback_of_an_aws_stack_without_inventory_says_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,11 +42,11 @@ def test_bad_options_for_the_local_environment_are_refused_before_anything_is_bu
     assert "not a release version" in capsys.readouterr().err
 
 
-def test_known_commands_and_kubernetes_stacks_are_not_releases() -> None:
+def test_known_commands_are_not_releases_and_kubernetes_stacks_are() -> None:
     parser = build_parser()
 
     assert with_release_command(["up", "x"], parser)[0] == "up"
-    assert with_release_command(["k8s-dev", "--version", "1.2"], parser)[0] == "k8s-dev"
+    assert with_release_command(["k8s-dev", "--version", "1.2"], parser)[0] == "release"
     assert with_release_command(["history", "staging"], parser)[0] == "history"
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from ops.errors import OpsError
-from ops.fleet.state import EnvPaths
 from ops.release.audit import AuditRecord
 from ops.release.engine import ReleaseOptions, Releaser
 from ops.release.hosts_driver import SwitchResult
@@ -22,7 +21,6 @@ from ops.release.image import ReleaseImage
 from ops.release.journal import Journal
 from ops.release.lock import LeaseLostError
 from ops.release.store import ReleaseStore
-from ops.release.target import ReleaseTarget
 from ops.release.transport import DirectoryAgent
 
 V1, V2 = "reg/slipway/app:v1-aaaaaaa", "reg/slipway/app:v2-bbbbbbb"
@@ -90,8 +88,7 @@ def store(tmp_path: Path) -> ReleaseStore:
 
 
 def _releaser(fleet: FakeHosts, store: ReleaseStore, tmp_path: Path) -> Releaser:
-    target = ReleaseTarget("staging", "local", EnvPaths.for_env("staging", tmp_path))
-    return Releaser(target, say=lambda _: None, store=store, driver=fleet)  # type: ignore[arg-type]
+    return Releaser("staging", store, fleet, say=lambda _: None)
 
 
 OPTIONS = ReleaseOptions(serial="1", bake_seconds=1)
