@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from ops.errors import OpsError
 from ops.playbook import PlaybookRun, failure_error, run_playbook
@@ -21,6 +22,15 @@ from ops.release.image import ReleaseImage, prepare
 from ops.release.target import ReleaseTarget
 
 Say = Callable[[str], None]
+
+
+def _completed(done_file: Path, image: str) -> set[str]:
+    """The hosts rollback.yml reports as moved to `image` (none when it never got that far)."""
+    try:
+        data = json.loads(done_file.read_text())
+    except (OSError, ValueError):
+        return set()
+    return set(data.get("hosts", [])) if isinstance(data, dict) and data.get("image") == image else set()
 
 
 @contextmanager
@@ -125,13 +135,14 @@ class HostsDriver:
         Needs no monitoring host. A host that is unreachable or fails is reported in `missed`; an
         lb failure means nginx may not serve what the hosts run, which is an error."""
         started = time.monotonic()
+        done_file = self.reports / "switch-done.json"
+        done_file.unlink(missing_ok=True)
         run = self._play(
             "rollback.yml",
             "switch,gate",
             {
                 "release_image": image,
                 "release_batch": ",".join(hosts),
-                "release_best_effort": True,
                 "release_bake_seconds": 4,
                 "release_gate_levels": False,
                 "release_elapsed_seconds": int(elapsed) + 30,
@@ -139,9 +150,10 @@ class HostsDriver:
             check=False,
         )
         failed = {failure.host for failure in run.failures}
+        completed = _completed(done_file, image)
         missed = [
             host for host in hosts
-            if host not in run.recap or run.recap[host].unreachable or run.recap[host].failed or host in failed
+            if host not in completed or host not in run.recap or run.recap[host].unreachable or host in failed
         ]  # fmt: skip
         lb_failed = [host for host in self.target.group_hosts("lb") if host in failed]
         if lb_failed or (run.returncode != 0 and not run.recap):
