@@ -119,8 +119,16 @@ def run_playbook(
     task = ""
     with (
         log.open("w", buffering=1) as out,  # line-buffered: `tail -f` shows the run live
+        # A process group of its own: Ctrl-C and a terminal's hang-up reach this process only, which
+        # decides (a release rolls back and stops the run itself), instead of killing the run mid-task.
         subprocess.Popen(
-            command, cwd=PLAYBOOKS, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command,
+            cwd=PLAYBOOKS,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            process_group=0,
         ) as process,
     ):
         assert process.stdout is not None

@@ -85,11 +85,10 @@ class _Run:
     def save(self) -> None:
         """Journal, history and audit record in one fenced write."""
         self.record.durations = {**self.durations, "total": self.elapsed}
-        self.lease.commit(
-            journal=self.journal.to_dict() if self.journal else None,
-            history=self.history.to_dict(),
-            audit=self.record.to_dict(),
-        )
+        state = {"history": self.history.to_dict(), "audit": self.record.to_dict()}
+        if self.journal is not None:  # a run refused before its journal began leaves the last one
+            state["journal"] = self.journal.to_dict()
+        self.lease.commit(**state)
 
 
 class Releaser:

@@ -62,7 +62,7 @@ def _release_command(version: str, base: str, *extra: str) -> list[str]:
 
 
 def _start(command: list[str], log: Path, *, cwd: Path = REPO_ROOT, actor: str = "") -> subprocess.Popen[bytes]:
-    """A controller of its own: a new session, so SIGKILL can take its Ansible children too."""
+    """A controller of its own: a new session, so SIGKILL can take everything it started."""
     environment = os.environ | ({"SLIPWAY_ACTOR": actor} if actor else {})
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=environment,
@@ -129,7 +129,9 @@ def test_sigterm_during_batch_two_rolls_every_host_back(
 def _kill_mid_release(version: str, base: str, store: ReleaseStore, log: Path) -> None:
     release = _start(_release_command(version, base), log)
     _wait_for(store, _moving(version, "app2"), "batch 2 to start")
-    os.killpg(release.pid, signal.SIGKILL)  # the controller and its Ansible runs, at once
+    # The controller and everything it started, at once (its session: Ansible runs in a process
+    # group of its own, so a killpg of the controller's group would miss it).
+    subprocess.run(["pkill", "-KILL", "-s", str(release.pid)], check=False)
     release.wait(timeout=30)
 
 
