@@ -5,19 +5,23 @@ once) boots serving the released version from its active slot, the one nginx poi
 killed API container is serving again within 15 s (systemd supervises it); an upstream nginx
 refuses stops the release before any traffic moves, the live slots keep serving under load and
 the never-served new slot is stopped; rollback.yml moves every reachable app host when another
-one is down (which it reports) and completes with the mon host down. The module leaves every
-host on the image it found.
+one is down (which it reports) and completes with the mon host down. The module drives
+rollout.yml and rollback.yml as the release engine does (per batch, with its tags and extra
+vars), with a version stamped on the fleet's own image, and leaves every host on the image it
+found (the engine's history is never touched).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import ssl
 import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +29,12 @@ import httpx
 import pytest
 import yaml
 
-from ops.deploy.cli import main as deploy_main
 from ops.deploy.local import Deployment
 from ops.docker_cli import docker
+from ops.fleet import registry
 from ops.fleet.state import EnvPaths
 from ops.load import BackgroundLoad, LoadReport
 from ops.playbook import PlaybookRun, run_playbook
-from ops.release.fleet_view import version_of
 from tests.e2e.conftest import ENV
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(900)]
@@ -40,6 +43,8 @@ APP_HOSTS = ("app1", "app2")
 CONFIG_DIR = "/etc/slipway/app"
 UPSTREAM_FILE = "/etc/nginx/slipway/upstream-api.conf"
 SLOT_PORTS = {"blue": 8000, "green": 8001}
+# The version stamped on the fleet's image for this module's release.
+VERSION = "host-faults"
 KILLED_SERVES_AGAIN_SECONDS = 15
 BOOT_SERVES_SECONDS = 120
 # Requests through nginx while a release is refused at the switch; each is a failure if it
@@ -175,22 +180,41 @@ def _describe(report: LoadReport) -> str:
     return f"{len(report.failures)} of {report.total} failed; first: {report.failures[:5]}"
 
 
-def _play(playbook: str, tags: str, reports: Path, monkeypatch: pytest.MonkeyPatch, **extra: object) -> PlaybookRun:
-    """The playbook as the release engine runs it (ANSIBLE_RUN_TAGS), without failing on a failed run."""
+@contextmanager
+def _run_tags(tags: str) -> Iterator[None]:
+    """Run only the plays tagged `tags`, as the release engine does (ansible-playbook reads ANSIBLE_RUN_TAGS)."""
+    before = os.environ.get("ANSIBLE_RUN_TAGS")
+    os.environ["ANSIBLE_RUN_TAGS"] = tags
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("ANSIBLE_RUN_TAGS", None)
+        else:
+            os.environ["ANSIBLE_RUN_TAGS"] = before
+
+
+def _play(playbook: str, tags: str, reports: Path, **extra: object) -> PlaybookRun:
+    """The playbook with the engine's tags and extra vars; a failed run is returned, not raised."""
     reports.mkdir(parents=True, exist_ok=True)
-    with monkeypatch.context() as patch:
-        patch.setenv("ANSIBLE_RUN_TAGS", tags)
-        return run_playbook(
-            ENV,
-            playbook,
-            extra_vars={"release_report_dir": str(reports), **extra},
-            progress=lambda _: None,
-            check=False,
-        )
+    variables = {"release_report_dir": str(reports), **extra}
+    with _run_tags(tags):
+        return run_playbook(ENV, playbook, extra_vars=variables, progress=lambda _: None, check=False)
 
 
-def _rollback(image: str, reports: Path, monkeypatch: pytest.MonkeyPatch) -> PlaybookRun:
-    return _play("rollback.yml", "switch,gate", reports, monkeypatch,
+def _roll_out(image: str, reports: Path) -> None:
+    """rollout.yml batch by batch (one host each), the first with preflight and migrations."""
+    for number, host in enumerate(APP_HOSTS):
+        tags = "switch,gate" if number else "preflight,migrate,switch,gate"
+        # The p99 floor is raised as in test_releases: a latency spike on a shared CI machine is
+        # not what these tests are about.
+        run = _play("rollout.yml", tags, reports, release_image=image, release_batch=host,
+                    release_bake_seconds=4, release_p99_floor=2.0)  # fmt: skip
+        assert run.returncode == 0, run.failures
+
+
+def _rollback(image: str, reports: Path) -> PlaybookRun:
+    return _play("rollback.yml", "switch,gate", reports,
                  release_image=image, release_bake_seconds=4, release_gate_levels=False)  # fmt: skip
 
 
@@ -205,21 +229,36 @@ class Released:
     version: str
     image: str  # the released image, as the hosts pull it
     previous_image: str
+    previous_version: str
+
+
+def _stamped_image(e2e_fleet: Deployment, version: str, folder: Path) -> str:
+    """The fleet's image with another APP_VERSION, pushed to the environment's registry."""
+    # Tagged after the base image too: hosts pull a tag only once, so a tag must not be reused.
+    tag = f"slipway/app:{version}-{e2e_fleet.image.tag.rsplit(':', 1)[-1]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Dockerfile").write_text(f"FROM {e2e_fleet.image.tag}\nENV APP_VERSION={version}\n")
+    docker("build", "-q", "-t", tag, str(folder), step=f"stamp {version} on the app image")
+    return registry.push_image(e2e_fleet.state, tag)
 
 
 @pytest.fixture(scope="module")
-def released(e2e_fleet: Deployment) -> Iterator[Released]:
+def released(e2e_fleet: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Released]:
     """A release that switched every app host's slot; afterwards every host is back on the image it ran."""
+    folder = tmp_path_factory.mktemp("host-faults")
     before = {host: _app_host(host) for host in APP_HOSTS}
     found = before["app1"].image
-    version = f"hf-{int(time.time())}"
-    assert deploy_main([ENV, "--version", version, "--from-image", e2e_fleet.image.tag, "--bake", "4"]) == 0
+    assert {state.image for state in before.values()} == {found}, before
+    found_version = _slot_version("app1", before["app1"].active)
+    image = _stamped_image(e2e_fleet, VERSION, folder / "image")
+    _roll_out(image, folder / "release")
     after = {host: _app_host(host) for host in APP_HOSTS}
     assert all(after[host].active != before[host].active for host in APP_HOSTS), (before, after)
-    yield Released(version, after["app1"].image, found)
+    yield Released(VERSION, image, found, found_version)
     for host in APP_HOSTS:
         _wait_ssh(host)
-    assert deploy_main(["rollback", ENV, "--to", version_of(found)]) == 0
+    back = _rollback(found, folder / "back")
+    assert back.returncode == 0, back.failures
     assert {_app_host(host).image for host in APP_HOSTS} == {found}
 
 
@@ -255,7 +294,7 @@ def test_killed_api_container_serves_again_within_15s(released: Released) -> Non
 
 
 def test_refused_upstream_keeps_the_live_slots_serving(
-    e2e_fleet: Deployment, released: Released, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    e2e_fleet: Deployment, released: Released, tmp_path: Path
 ) -> None:
     broken = EnvPaths.for_env(ENV).inventory_dir / "group_vars" / "lb" / "broken.yml"
     broken.parent.mkdir(parents=True, exist_ok=True)
@@ -264,7 +303,7 @@ def test_refused_upstream_keeps_the_live_slots_serving(
     broken.write_text('# Written by tests/e2e/test_host_faults.py.\nnginx_upstream_keepalive: "bogus"\n')
     try:
         with _load(e2e_fleet) as load:
-            run = _play("rollout.yml", "switch,gate", tmp_path, monkeypatch, release_image=released.previous_image,
+            run = _play("rollout.yml", "switch,gate", tmp_path, release_image=released.previous_image,
                         release_batch="app1", release_bake_seconds=4)  # fmt: skip
         report = load.report
     finally:
@@ -284,12 +323,12 @@ def test_refused_upstream_keeps_the_live_slots_serving(
 
 
 def test_rollback_moves_the_reachable_hosts_when_one_is_down_and_needs_no_monitoring(
-    released: Released, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    released: Released, tmp_path: Path
 ) -> None:
-    version_before = version_of(released.previous_image)
+    version_before = released.previous_version
     docker("stop", _container("mon"), step="stop mon")
     try:
-        without_mon = _rollback(released.previous_image, tmp_path / "without-mon", monkeypatch)
+        without_mon = _rollback(released.previous_image, tmp_path / "without-mon")
     finally:
         docker("start", _container("mon"), step="start mon")
     assert without_mon.returncode == 0, without_mon.failures
@@ -299,7 +338,7 @@ def test_rollback_moves_the_reachable_hosts_when_one_is_down_and_needs_no_monito
 
     docker("stop", _container("app2"), step="stop app2")
     try:
-        without_app2 = _rollback(released.image, tmp_path / "without-app2", monkeypatch)
+        without_app2 = _rollback(released.image, tmp_path / "without-app2")
     finally:
         docker("start", _container("app2"), step="start app2")
     assert without_app2.returncode != 0
@@ -314,7 +353,7 @@ def test_rollback_moves_the_reachable_hosts_when_one_is_down_and_needs_no_monito
 
     # Back to how the test found the fleet: every host on the release.
     _wait_serving("app2", version_before, BOOT_SERVES_SECONDS)
-    again = _rollback(released.image, tmp_path / "again", monkeypatch)
+    again = _rollback(released.image, tmp_path / "again")
     assert again.returncode == 0, again.failures
     for host in APP_HOSTS:
         _assert_serves_release(host, released.version, released.image)
