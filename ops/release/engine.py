@@ -160,10 +160,9 @@ class Releaser:
     ) -> None:
         previous_image = self._one_image(hosts)
         history, record = run.history, run.record
-        previous = history.find_image(previous_image) or Release(
-            version_of(previous_image), previous_image, "", known_good=True
-        )
-        if history.find(previous.version) is None:
+        previous = history.find_image(previous_image)
+        if previous is None:  # deployed outside a release (site.yml): what runs is the truth
+            previous = Release(version_of(previous_image), previous_image, "", known_good=True)
             history.record(previous)
         history.current = record.from_version = previous.version
         run.journal = Journal("release", record.id, record.actor, previous.version, previous_image, version,
