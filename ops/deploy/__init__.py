@@ -1,5 +1,7 @@
-"""`./deploy.sh`: the kit's entry point (`python -m ops.deploy <command> ...`).
+"""`./deploy.sh`: the kit's command line (`python -m ops.deploy <command> ...`).
 
-Each command is a module that registers a subparser in `cli.COMMANDS`; `local` stands up and
-deploys the local fleet. Releases and rollbacks (issue 4) add their commands the same way.
+The only layer that parses arguments: each command family is a module that registers its
+subparsers in `cli.COMMANDS` (`local`: up and destroy of a local fleet; `releases`: release,
+rollback, status, resume, abort, history, plan, lock, unlock) and calls the core in ops.release,
+ops.fleet and ops.deploy.local.
 """
