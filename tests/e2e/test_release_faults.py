@@ -28,6 +28,7 @@ from ops.fleet import model
 from ops.fleet.state import REPO_ROOT, EnvPaths
 from ops.load import BackgroundLoad, LoadReport
 from ops.release import fleet_view
+from ops.release.audit import AuditRecord
 from ops.release.journal import Journal
 from ops.release.lock import LeaseLostError
 from ops.release.store import ReleaseStore, Snapshot
@@ -126,6 +127,11 @@ def test_sigterm_during_batch_two_rolls_every_host_back(
     print(f"\nSIGTERM in batch 2: {_dropped(load.report)}")
 
 
+def _record_of(snapshot: Snapshot, version: str) -> AuditRecord:
+    """The audit record of the release of `version` (updated in place when it ended)."""
+    return next(r for r in reversed(snapshot.audit) if r.action == "release" and r.to_version == version)
+
+
 def _kill_mid_release(version: str, base: str, store: ReleaseStore, log: Path) -> None:
     release = _start(_release_command(version, base), log)
     _wait_for(store, _moving(version, "app2"), "batch 2 to start")
@@ -147,13 +153,14 @@ def test_sigkill_mid_release_then_status_names_it_and_resume_finishes_it(
     assert "differs: app2" in status
     assert deploy_main(["resume", ENV]) == 0
 
-    snapshot = store.snapshot(last_audit=1)
+    snapshot = store.snapshot(last_audit=5)
+    record = _record_of(snapshot, "killed-resumed")
     assert _version_running(target, store) == "killed-resumed"
     assert snapshot.journal is not None
     assert snapshot.journal.finished
     assert snapshot.lock is None
-    assert snapshot.audit[-1].result == "released"
-    assert "resume" in snapshot.audit[-1].details
+    assert record.result == "released"
+    assert "resume" in record.details
     assert deploy_main(["status", ENV]) == 0
     print(f"\nSIGKILL then resume: {_dropped(load.report)}")
 
@@ -166,10 +173,10 @@ def test_sigkill_mid_release_then_abort_puts_every_host_back(
 
     assert deploy_main(["abort", ENV]) == 0
 
-    snapshot = store.snapshot(last_audit=1)
+    snapshot = store.snapshot(last_audit=5)
     assert _version_running(target, store) == before
     assert snapshot.history.current == before
-    assert snapshot.audit[-1].result == "rolled-back"
+    assert _record_of(snapshot, "killed-aborted").result == "rolled-back"
     assert snapshot.history.find("killed-aborted").bad_reason  # type: ignore[union-attr]
     print(f"\nSIGKILL then abort: {_dropped(load.report)}")
 
