@@ -94,9 +94,9 @@ def _images_running(target: ReleaseTarget) -> set[str]:
 def _version_running(target: ReleaseTarget, store: ReleaseStore) -> str:
     images = _images_running(target)
     assert len(images) == 1, f"the app hosts run different images: {images}"
-    release = store.snapshot().history.find_image(images.pop())
-    assert release is not None
-    return release.version
+    image = images.pop()
+    release = store.snapshot().history.find_image(image)
+    return release.version if release else fleet_view.version_of(image)  # deployed by site.yml
 
 
 def _dropped(report: LoadReport) -> str:
