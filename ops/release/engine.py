@@ -325,7 +325,8 @@ class Releaser:
                 goal_version, success = journal.from_version, "rolled-back"
                 bad = run.history.find(journal.to_version)
                 if bad is not None and journal.action == "release":
-                    bad.known_good, bad.bad_reason = False, f"{action}ed after its controller stopped"
+                    why = "aborted" if action == "abort" else "rolled back by resume"
+                    bad.known_good, bad.bad_reason = False, f"{why} after its controller stopped"
             else:
                 goal_version = journal.to_version
                 success = "released" if journal.action == "release" else "rolled-back"
