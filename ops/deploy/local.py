@@ -11,7 +11,6 @@ import argparse
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from ops import images
 from ops.deploy.progress import Steps, say
@@ -47,7 +46,7 @@ def _up(args: argparse.Namespace) -> int:
 def needs_provisioning(env: str) -> bool:
     """True for the default local fleet while it has never served: `./deploy.sh local` stands it
     up. Any other name is stood up only by `./deploy.sh up ENV`, so a typo never builds a fleet."""
-    return env == DEFAULT_ENV and not _deployed_file(EnvPaths.for_env(env)).exists()
+    return env == DEFAULT_ENV and not EnvPaths.for_env(env).deployed_file.exists()
 
 
 def destroy(env: str) -> int:
@@ -55,10 +54,6 @@ def destroy(env: str) -> int:
     lifecycle.down(env, purge_state=True, progress=lambda message: say(f"   {message}"))
     say(f"local fleet {env}: removed (containers, volumes, network, .slipway/{env}/)")
     return 0
-
-
-def _deployed_file(paths: EnvPaths) -> Path:
-    return paths.root / "deployed.json"
 
 
 @dataclass(frozen=True)
@@ -91,13 +86,13 @@ def deploy(env: str, *, smoke: bool = True) -> Deployment:
         pull_name = registry.push_image(state, app_image.tag)
         say(f"   {pull_name}")
     paths = EnvPaths.for_env(env)
-    previous = json.loads(_deployed_file(paths).read_text()) if _deployed_file(paths).exists() else {}
+    previous = json.loads(paths.deployed_file.read_text()) if paths.deployed_file.exists() else {}
     with steps.step("site.yml: harden, provision, migrate and start the API (Ansible)"):
         extra = site_extra_vars(pull_name, force_image=previous.get("image") != pull_name)
         played = run_playbook(env, "site.yml", extra_vars=extra, progress=say)
         changed = sum(played.changed.values())
         say(f"   {len(played.recap)} hosts, {changed} changes, log {played.log}")
-    _deployed_file(paths).write_text(json.dumps({"image": pull_name, "version": app_image.version}) + "\n")
+    paths.deployed_file.write_text(json.dumps({"image": pull_name, "version": app_image.version}) + "\n")
     if smoke:
         with steps.step("smoke test through nginx over TLS"):
             result = smoke_env(env, progress=say)

@@ -177,6 +177,8 @@ def down(env: str, *, purge_state: bool = False, progress: Progress = _quiet) ->
         progress(f"removing network {model.network_name(env)}")
         docker("network", "rm", model.network_name(env), step="remove the network")
     paths = EnvPaths.for_env(env)
+    # With its hosts gone nothing is deployed any more: `./deploy.sh local` stands it up again.
+    paths.deployed_file.unlink(missing_ok=True)
     if purge_state and paths.root.exists():
         progress(f"removing state {paths.root}")
         shutil.rmtree(paths.root)

@@ -30,6 +30,11 @@ class EnvPaths:
         return self.root / "state.json"
 
     @property
+    def deployed_file(self) -> Path:
+        """What `./deploy.sh up` last deployed (image, version); absent while nothing serves."""
+        return self.root / "deployed.json"
+
+    @property
     def secrets_dir(self) -> Path:
         return self.root / "secrets"
 
