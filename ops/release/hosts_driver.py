@@ -34,7 +34,7 @@ def _completed(done_file: Path, image: str) -> set[str]:
 
 
 @contextmanager
-def _tags(tags: str) -> Iterator[None]:
+def run_tags(tags: str) -> Iterator[None]:
     """Run only the plays tagged `tags` (ansible-playbook reads ANSIBLE_RUN_TAGS)."""
     before = os.environ.get("ANSIBLE_RUN_TAGS")
     os.environ["ANSIBLE_RUN_TAGS"] = tags
@@ -81,7 +81,7 @@ class HostsDriver:
     def _play(self, playbook: str, tags: str, extra: dict[str, object], *, check: bool = True) -> PlaybookRun:
         self.reports.mkdir(parents=True, exist_ok=True)
         variables = {"release_report_dir": str(self.reports), **extra}
-        with _tags(tags):
+        with run_tags(tags):
             return run_playbook(self.target.env, playbook, extra_vars=variables, progress=self._quiet, check=check)
 
     def _quiet(self, message: str) -> None:

@@ -14,14 +14,12 @@ found (the engine's history is never touched).
 from __future__ import annotations
 
 import json
-import os
 import re
 import ssl
 import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from ops.fleet import registry
 from ops.fleet.state import EnvPaths
 from ops.load import BackgroundLoad, LoadReport
 from ops.playbook import PlaybookRun, run_playbook
+from ops.release.hosts_driver import run_tags
 from tests.e2e.conftest import ENV
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(900)]
@@ -180,25 +179,11 @@ def _describe(report: LoadReport) -> str:
     return f"{len(report.failures)} of {report.total} failed; first: {report.failures[:5]}"
 
 
-@contextmanager
-def _run_tags(tags: str) -> Iterator[None]:
-    """Run only the plays tagged `tags`, as the release engine does (ansible-playbook reads ANSIBLE_RUN_TAGS)."""
-    before = os.environ.get("ANSIBLE_RUN_TAGS")
-    os.environ["ANSIBLE_RUN_TAGS"] = tags
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("ANSIBLE_RUN_TAGS", None)
-        else:
-            os.environ["ANSIBLE_RUN_TAGS"] = before
-
-
 def _play(playbook: str, tags: str, reports: Path, **extra: object) -> PlaybookRun:
     """The playbook with the engine's tags and extra vars; a failed run is returned, not raised."""
     reports.mkdir(parents=True, exist_ok=True)
     variables = {"release_report_dir": str(reports), **extra}
-    with _run_tags(tags):
+    with run_tags(tags):
         return run_playbook(ENV, playbook, extra_vars=variables, progress=lambda _: None, check=False)
 
 
