@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp
 from app.errors import install_error_handlers
 from app.hosts import TrustedHostsMiddleware
 from app.hotpath import GZIP_LEVEL, GZIP_MINIMUM_BYTES, HotPaths
-from app.metrics import APP_INFO, REGISTRY, PoolCollector
+from app.metrics import APP_INFO, REGISTRY, PoolCollector, precreate_request_series, set_build_info
 from app.middleware import RequestContextMiddleware
 from app.routers import health, projects, sessions, stats, videos
 from app.services import Services
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> SlipwayAPI:
         )
         REGISTRY.register(collector)
         APP_INFO.labels(settings.app_version).set(1)
+        set_build_info(settings.slipway_version, settings.slipway_slot)
         limiter = asyncio.create_task(services.limiter.run())
         try:
             yield
@@ -87,8 +89,16 @@ def create_app(settings: Settings | None = None) -> SlipwayAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, projects, videos, sessions, stats):
-        app.include_router(module.router)
+    routers = [module.router for module in (health, projects, videos, sessions, stats)]
+    for router in routers:
+        app.include_router(router)
+    precreate_request_series(
+        (method, route.path, route.status_code or 200)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods or ())
+    )
 
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
     if settings.cors_origins:

@@ -29,6 +29,12 @@ HTTP_IN_FLIGHT = Gauge("http_requests_in_flight", "HTTP requests being answered"
 CACHE_REQUESTS = Counter("cache_requests", "Cache lookups", ["cache", "result"], registry=REGISTRY)
 RATE_LIMITED = Counter("rate_limit_rejections", "Requests refused with 429", registry=REGISTRY)
 APP_INFO = Gauge("app_info", "Build information", ["version"], registry=REGISTRY)
+# What the deployment says runs here (SLIPWAY_VERSION, SLIPWAY_SLOT), as a constant 1.
+BUILD_INFO = Gauge(
+    "app_build_info", "The release and slot the deployment started", ["version", "slot"], registry=REGISTRY
+)
+# Statuses whose series exist from start-up, so that increase() sees the first error of a route.
+PRECREATED_ERROR_STATUSES = ("500", "503")
 
 QUEUE_DEPTH = Gauge("video_queue_depth", "Video jobs waiting in the queue", registry=REGISTRY)
 PROCESSING_DURATION = Histogram(
@@ -40,6 +46,23 @@ PROCESSING_DURATION = Histogram(
 WORKER_JOBS = Counter("worker_jobs", "Video jobs finished, by result", ["result"], registry=REGISTRY)
 WORKER_BUSY = Gauge("worker_busy", "1 while the worker processes a job", registry=REGISTRY)
 SWEEPER_REQUEUED = Counter("video_sweeper_requeued", "Stuck videos put back on the queue", registry=REGISTRY)
+
+
+def precreate_request_series(routes: Iterable[tuple[str, str, int]]) -> None:
+    """Create each route's counter series at zero: its success status, then 500 and 503.
+
+    A counter series that first appears at 1 has no earlier sample, so rate() and increase()
+    over it read nothing until the second error; at 0 from start-up, the first one counts.
+    """
+    for method, route, success in routes:
+        for status in (str(success), *PRECREATED_ERROR_STATUSES):
+            HTTP_REQUESTS.labels(method, route, status)
+        HTTP_DURATION.labels(method, route)
+
+
+def set_build_info(version: str, slot: str) -> None:
+    BUILD_INFO.clear()
+    BUILD_INFO.labels(version, slot).set(1)
 
 
 class PoolCollector(Collector):

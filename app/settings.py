@@ -17,6 +17,9 @@ class Settings(BaseSettings):
 
     app_env: Literal["development", "test", "production"] = "production"
     app_version: str = "dev"
+    # Set by the deployment: the release and the slot (blue/green) this process serves as.
+    slipway_version: str = ""
+    slipway_slot: str = ""
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -31,6 +31,7 @@ from app.metrics import (
     SWEEPER_REQUEUED,
     WORKER_BUSY,
     WORKER_JOBS,
+    set_build_info,
 )
 from app.redis_client import Breaker, create_redis
 from app.settings import Settings
@@ -228,4 +229,7 @@ def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_level, "worker")
     start_http_server(settings.worker_metrics_port, registry=REGISTRY)
     APP_INFO.labels(settings.app_version).set(1)
+    set_build_info(settings.slipway_version, settings.slipway_slot)
+    for result in ("ready", "failed", "requeued"):
+        WORKER_JOBS.labels(result)
     asyncio.run(Worker(settings).run())

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from app.services import Services
 from app.settings import Settings
@@ -67,3 +68,30 @@ async def test_unknown_host_is_refused_except_on_platform_paths(
             assert (await client.get("/api/v1/projects", headers=auth | {"Host": host})).status_code == 200
         for path in ("/health/live", "/health/ready", "/metrics"):
             assert (await client.get(path, headers={"Host": "10.0.0.7:8000"})).status_code == 200
+
+
+async def test_metrics_have_error_series_of_every_route_from_the_start(client: httpx.AsyncClient) -> None:
+    # The registry is the process's, shared by every test: only the series' presence is checked.
+    text = (await client.get("/metrics")).text
+    for method, route, success in (
+        ("POST", "/api/v1/projects", "201"),
+        ("GET", "/api/v1/videos/{video_id}/thumbnail", "200"),
+        ("DELETE", "/api/v1/videos/{video_id}", "204"),
+        ("POST", "/api/v1/sessions/{session_id}/detections", "201"),
+    ):
+        for status in (success, "500", "503"):
+            assert f'http_requests_total{{method="{method}",route="{route}",status="{status}"}}' in text
+
+
+async def test_build_info_names_the_deployed_version_and_slot(settings_factory: Callable[..., Settings]) -> None:
+    async for client in _client_for(settings_factory(slipway_version="v7", slipway_slot="blue")):
+        text = (await client.get("/metrics")).text
+        assert 'app_build_info{slot="blue",version="v7"} 1.0' in text
+        assert text.count("app_build_info{") == 1
+
+
+def test_build_info_reads_the_deployment_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLIPWAY_VERSION", "v8")
+    monkeypatch.delenv("SLIPWAY_SLOT", raising=False)
+    settings = Settings(database_url="postgresql+asyncpg://x/y", redis_url="redis://x", secret_key="s" * 40)
+    assert (settings.slipway_version, settings.slipway_slot) == ("v8", "")
