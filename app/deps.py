@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ApiError
+from app.schemas import BIGINT_MAX, NO_NUL
 from app.services import Services
+
+# Ids are PostgreSQL bigints from 1 up: anything else is refused as invalid input (422).
+IdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+IdFilter = Annotated[int | None, Query(ge=1, le=BIGINT_MAX)]
+TextFilter = Annotated[str | None, Query(pattern=NO_NUL, max_length=200)]
 
 
 async def get_services(request: Request) -> Services:  # async: sync dependencies cost a thread hop

@@ -70,27 +70,60 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
-# What the database layers raise when PostgreSQL cannot answer (or refuses the data); asyncpg's own
-# errors come from the raw read pool (app/readpool.py).
+# What the database layers raise: SQLAlchemy wraps the driver's errors, asyncpg's own come from
+# the raw read pool (app/readpool.py), and a refused or timed-out connection surfaces as the OS's
+# ConnectionError or TimeoutError. Other OSErrors (a file missing from storage) are not the database's.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
     DBAPIError,
     PoolTimeoutError,
-    OSError,
+    ConnectionError,
+    TimeoutError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
 )
+# SQLSTATE classes that mean PostgreSQL cannot serve now: connection exception, insufficient
+# resources, operator intervention (shutdown, statement timeout), system error.
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+
+
+def _driver_error(exc: Exception) -> Exception:
+    """The asyncpg error under SQLAlchemy's wrapping (the adapter keeps it as the cause)."""
+    if isinstance(exc, DBAPIError):
+        cause = exc.orig.__cause__ if exc.orig is not None else None
+        if isinstance(cause, Exception):
+            return cause
+        return exc.orig if isinstance(exc.orig, Exception) else exc
+    return exc
+
+
+def _database_status(exc: Exception) -> int:
+    """409, 422, 500 or 503 for an error from the database layers, by its cause."""
+    driver = _driver_error(exc)
+    sqlstate = getattr(driver, "sqlstate", None)
+    if isinstance(exc, IntegrityError) or (isinstance(sqlstate, str) and sqlstate.startswith("23")):
+        return 409
+    # DataError: refused by the driver before it reached PostgreSQL (an int out of its type's range).
+    if isinstance(exc, DataError | asyncpg.DataError) or isinstance(driver, asyncpg.DataError):
+        return 422
+    if isinstance(sqlstate, str) and len(sqlstate) == 5:
+        if sqlstate.startswith("22"):
+            return 422
+        return 503 if sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES else 500
+    return 503  # no answer from PostgreSQL at all: refused, reset, timed out, pool exhausted
 
 
 def error_response_for(exc: Exception) -> JSONResponse:
     """The answer to an ApiError or a database error, for code that runs outside FastAPI's handlers."""
     if isinstance(exc, ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
-    # Constraint and data errors are the client's; anything else from the driver or the pool
-    # means PostgreSQL cannot answer now: a quick 503, never a hang.
-    if isinstance(exc, IntegrityError | asyncpg.IntegrityConstraintViolationError):
+    status = _database_status(exc)
+    if status == 409:
         return error_response(409, "conflict", "the request conflicts with existing data")
-    if isinstance(exc, DataError | asyncpg.DataError):
+    if status == 422:
         return error_response(422, "validation_error", "a value is out of range for its field")
+    if status == 500:
+        log.error("database error: %s", exc, exc_info=exc)
+        return error_response(500, "internal_error", "an unexpected error occurred")
     log.warning("database unavailable: %s", exc.__class__.__name__)
     return error_response(
         503,

@@ -35,6 +35,7 @@ from app.models import VideoStatus
 from app.pagination import MAX_LIMIT, json_page
 from app.routers.sessions import detections_page, require_session
 from app.routers.videos import videos_page
+from app.schemas import BIGINT_MAX
 from app.services import Services
 
 API_KEY_HEADER = b"x-api-key"
@@ -68,6 +69,11 @@ def _small_int(value: str | None, maximum: int | None = None) -> int | None:
         return None
     number = int(value)
     return number if maximum is None or 1 <= number <= maximum else None
+
+
+def _id(value: str | None) -> int | None:
+    """An id as the routes take it (1 and up), else None."""
+    return _small_int(value, BIGINT_MAX)
 
 
 def _plain_params(query: bytes, known: frozenset[str]) -> Params | None:
@@ -126,7 +132,7 @@ class HotPaths:
 
     def stats(self, params: Params, _: str) -> Body | None:
         project = params.get("project_id")
-        project_id = _small_int(project)
+        project_id = _id(project)
         if project is not None and project_id is None:
             return None
         cached = self.services.stats_cache.get_local(stats_key(project_id))
@@ -140,7 +146,7 @@ class HotPaths:
 
     def videos(self, params: Params, _: str) -> Body | None:
         project, status = params.get("project_id"), params.get("status")
-        project_id = _small_int(project)
+        project_id = _id(project)
         cursor = _small_int(params.get("cursor"))
         limit = _small_int(params.get("limit", "50"), MAX_LIMIT)
         if (
@@ -160,7 +166,7 @@ class HotPaths:
         return body
 
     def detections(self, params: Params, session: str) -> Body | None:
-        session_id = _small_int(session)
+        session_id = _id(session)
         cursor = _small_int(params.get("cursor"))
         limit = _small_int(params.get("limit", "1000"), MAX_LIMIT)
         if session_id is None or limit is None or ("cursor" in params and cursor is None):

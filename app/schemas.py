@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models import VideoStatus
 
 T = TypeVar("T")
 
+BIGINT_MAX = 2**63 - 1  # PostgreSQL's bigint: every id and timestamp_ms
+INT_MAX = 2**31 - 1  # PostgreSQL's integer: frame numbers
+# PostgreSQL's text cannot hold a NUL character: refused as invalid input, never sent to it.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
+# Request bodies take numbers as JSON numbers only (no `true` for 1, no numeric strings) and
+# finite (no Infinity or NaN, which PostgreSQL would store and JSON cannot carry back).
+STRICT_INPUT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
 
 class ProjectCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=5000)
+    name: Text = Field(min_length=1, max_length=200)
+    description: Text = Field("", max_length=5000)
 
 
 class ProjectOut(BaseModel):
@@ -54,10 +63,10 @@ class VideoAccepted(BaseModel):
 
 
 class SessionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    video_id: int = Field(gt=0)
-    name: str = Field(min_length=1, max_length=200)
+    video_id: int = Field(gt=0, le=BIGINT_MAX)
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class SessionOut(BaseModel):
@@ -70,11 +79,11 @@ class SessionOut(BaseModel):
 
 
 class DetectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    frame: int = Field(ge=0)
-    timestamp_ms: int = Field(ge=0)
-    label: str = Field(min_length=1, max_length=100)
+    frame: int = Field(ge=0, le=INT_MAX)
+    timestamp_ms: int = Field(ge=0, le=BIGINT_MAX)
+    label: Text = Field(min_length=1, max_length=100)
     confidence: float = Field(ge=0, le=1)
     x: float = Field(ge=0)
     y: float = Field(ge=0)
@@ -83,7 +92,7 @@ class DetectionIn(BaseModel):
 
 
 class DetectionBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     events: list[DetectionIn] = Field(min_length=1, max_length=10_000)
 

@@ -27,7 +27,9 @@ class Storage(Protocol):
         """A path readable by OpenCV, or None when the object must be downloaded first."""
 
     def download(self, key: str, target: Path) -> None: ...
-    def read_bytes(self, key: str) -> bytes: ...
+    def read_bytes(self, key: str) -> bytes:
+        """The object's bytes; FileNotFoundError when it is missing."""
+
     def iter_bytes(self, key: str) -> Iterator[bytes]: ...
     def delete(self, key: str) -> None: ...
     def check(self) -> None:
@@ -102,7 +104,10 @@ class S3Storage:
         self.client.download_file(self.bucket, key, str(target))
 
     def read_bytes(self, key: str) -> bytes:
-        body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey as exc:
+            raise FileNotFoundError(f"no object {key!r} in bucket {self.bucket}") from exc
         return body
 
     def iter_bytes(self, key: str) -> Iterator[bytes]:

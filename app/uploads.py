@@ -7,12 +7,14 @@ chunked or lying client is cut off at the limit).
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import anyio
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -21,6 +23,15 @@ from app.errors import ApiError
 FILE_FIELD = b"file"
 FLUSH_BYTES = 1024 * 1024  # buffer up to 1 MiB before each write, done off the event loop
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file itself
+
+
+# type/subtype with optional parameters, in printable ASCII (RFC 9110's token characters and more).
+_MEDIA_TYPE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(;[ -~]*)?")
+
+
+def _printable(name: str) -> str:
+    """The file name without control characters (PostgreSQL's text cannot even hold a NUL)."""
+    return "".join(char for char in name if char.isprintable())
 
 
 @dataclass
@@ -76,8 +87,11 @@ class _Collector:
         self._in_file = params.get(b"name") == FILE_FIELD and b"filename" in params and not self.found
         if self._in_file:
             self.found = True
-            self.filename = params[b"filename"].decode("utf-8", "replace")[:255] or "upload"
-            self.content_type = self._headers.get(b"content-type", b"application/octet-stream").decode()[:100]
+            self.filename = _printable(params[b"filename"].decode("utf-8", "replace"))[:255] or "upload"
+            content_type = self._headers.get(b"content-type", b"application/octet-stream")
+            if not _MEDIA_TYPE.fullmatch(content_type):
+                raise ApiError(400, "the file part's Content-Type is not a media type")
+            self.content_type = content_type.decode("ascii")[:100]
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
@@ -116,6 +130,20 @@ def _discard(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def _write(parser: MultipartParser, chunk: bytes) -> None:
+    try:
+        parser.write(chunk)
+    except MultipartParseError as exc:
+        raise ApiError(400, "the multipart body is malformed") from exc
+
+
+def _finalize(parser: MultipartParser) -> None:
+    try:
+        parser.finalize()
+    except MultipartParseError as exc:
+        raise ApiError(400, "the multipart body is malformed") from exc
+
+
 async def receive_upload(request: Request, spool_dir: Path, max_bytes: int) -> ReceivedFile:
     """Stream the request's `file` part to a new file in `spool_dir`; the caller owns the file."""
     boundary = _boundary(request)
@@ -134,12 +162,12 @@ async def receive_upload(request: Request, spool_dir: Path, max_bytes: int) -> R
     parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
-            parser.write(chunk)
+            _write(parser, chunk)
             if collector.size > max_bytes:
                 raise _too_large(max_bytes)
             if collector.pending_bytes >= FLUSH_BYTES:
                 await anyio.to_thread.run_sync(handle.write, collector.take_pending())
-        parser.finalize()
+        _finalize(parser)
         await anyio.to_thread.run_sync(handle.write, collector.take_pending())
         handle.close()
     except BaseException:

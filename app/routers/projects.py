@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import bindparam, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, IdPath, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project
 from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
@@ -50,7 +50,7 @@ def _projects_page(after: bool) -> CompiledQuery:
 
 
 @router.get("/{project_id}")
-async def get_project(project_id: int, session: SessionDep, _: ApiKeyDep) -> ProjectOut:
+async def get_project(project_id: IdPath, session: SessionDep, _: ApiKeyDep) -> ProjectOut:
     """One project."""
     project = await session.get(Project, project_id)
     if project is None:

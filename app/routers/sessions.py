@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import bindparam, insert, select, text
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, IdFilter, IdPath, ServicesDep, SessionDep, TextFilter
 from app.errors import ApiError
 from app.models import DetectionEvent, TestSession, Video
 from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
@@ -41,7 +41,7 @@ async def create_session(body: SessionCreate, session: SessionDep, services: Ser
 async def list_sessions(
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
-    video_id: int | None = None,
+    video_id: IdFilter = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Response:
@@ -70,14 +70,14 @@ async def _session_row(session: SessionDep, session_id: int) -> TestSession:
 
 
 @router.get("/{session_id}")
-async def get_session(session_id: int, session: SessionDep, _: ApiKeyDep) -> SessionOut:
+async def get_session(session_id: IdPath, session: SessionDep, _: ApiKeyDep) -> SessionOut:
     """One test session."""
     return SessionOut.model_validate(await _session_row(session, session_id))
 
 
 @router.post("/{session_id}/detections", status_code=201)
 async def ingest_detections(
-    session_id: int, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+    session_id: IdPath, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
 ) -> DetectionsInserted:
     """Record up to 10,000 detection events in one request (all or none)."""
     test_session = await _session_row(session, session_id)
@@ -91,11 +91,11 @@ async def ingest_detections(
 
 @router.get("/{session_id}/detections", response_model=Page[DetectionOut])
 async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as arguments
-    session_id: int,
+    session_id: IdPath,
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
-    label: str | None = None,
-    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    label: TextFilter = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
 ) -> Response:
@@ -141,7 +141,7 @@ def detections_page(by_label: bool, by_confidence: bool, after: bool) -> Compile
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
 async def stream_detections(
-    session_id: int, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+    session_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep
 ) -> StreamingResponse:
     """Every detection event of a session as NDJSON (one JSON object per line), streamed from a
     server-side cursor so memory stays flat however many events there are."""

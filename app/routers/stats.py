@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ServicesDep
+from app.deps import ApiKeyDep, IdFilter, ServicesDep
 from app.schemas import Stats
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
@@ -46,7 +46,7 @@ SELECT json_build_object(
 
 
 @router.get("/stats", response_model=Stats)
-async def get_stats(services: ServicesDep, _: ApiKeyDep, project_id: int | None = None) -> Response:
+async def get_stats(services: ServicesDep, _: ApiKeyDep, project_id: IdFilter = None) -> Response:
     """Counts for the dashboard, for all projects or one."""
     key = stats_key(project_id)
     cached = await services.stats_cache.get(key)

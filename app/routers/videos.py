@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import bindparam, delete, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, ServicesDep, SessionDep
+from app.deps import ApiKeyDep, IdFilter, IdPath, ServicesDep, SessionDep
 from app.errors import ApiError
 from app.models import Project, Video, VideoStatus
 from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/api/v1", tags=["videos"])
     },
 )
 async def upload_video(
-    project_id: int, request: Request, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+    project_id: IdPath, request: Request, session: SessionDep, services: ServicesDep, _: ApiKeyDep
 ) -> VideoAccepted:
     """Upload a video as multipart/form-data (part `file`). Answers 202 at once; a worker
     extracts metadata and a thumbnail, and the video's status moves to `ready` or `failed`."""
@@ -83,7 +83,7 @@ def _extension(filename: str) -> str:
 async def list_videos(
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
-    project_id: int | None = None,
+    project_id: IdFilter = None,
     status: VideoStatus | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
@@ -117,7 +117,7 @@ async def _get_video(session: SessionDep, video_id: int) -> Video:
 
 
 @router.get("/videos/{video_id}")
-async def get_video(video_id: int, _: ApiKeyDep, services: ServicesDep) -> VideoOut:
+async def get_video(video_id: IdPath, _: ApiKeyDep, services: ServicesDep) -> VideoOut:
     """One video with its processing status and, once ready, its metadata."""
     row = await services.reads.fetchrow(_VIDEO_BY_ID.sql, video_id)
     if row is None:
@@ -133,19 +133,27 @@ _VIDEO_BY_ID = CompiledQuery.of(
 @router.get(
     "/videos/{video_id}/thumbnail",
     response_class=StreamingResponse,
-    responses={200: {"content": {"image/jpeg": {}}}, 409: {"description": "not processed yet"}},
+    responses={
+        200: {"content": {"image/jpeg": {}}},
+        404: {"description": "no such video, or its thumbnail is missing from storage"},
+        409: {"description": "not processed yet"},
+    },
 )
-async def get_thumbnail(video_id: int, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> Response:
+async def get_thumbnail(video_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> Response:
     """The video's JPEG thumbnail (320 px wide), once the video is ready."""
     video = await _get_video(session, video_id)
     if video.status != VideoStatus.ready or not video.thumbnail_key:
         raise ApiError(409, f"video {video_id} has no thumbnail yet (status: {video.status.value})")
-    data = await anyio.to_thread.run_sync(services.storage.read_bytes, video.thumbnail_key)
+    try:
+        data = await anyio.to_thread.run_sync(services.storage.read_bytes, video.thumbnail_key)
+    except FileNotFoundError as exc:
+        log.error("thumbnail missing from storage", extra={"video_id": video_id, "key": video.thumbnail_key})
+        raise ApiError(404, f"the thumbnail of video {video_id} is missing from storage") from exc
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.delete("/videos/{video_id}", status_code=204)
-async def delete_video(video_id: int, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> None:
+async def delete_video(video_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> None:
     """Delete a video, its thumbnail, its test sessions and their detections."""
     video = await _get_video(session, video_id)
     keys = [key for key in (video.storage_key, video.thumbnail_key) if key]
