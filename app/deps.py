@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Security
+from fastapi.security import APIKeyHeader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ApiError
+from app.pagination import CURSOR_PATTERN
 from app.schemas import BIGINT_MAX, NO_NUL
 from app.services import Services
 
@@ -16,6 +18,7 @@ from app.services import Services
 IdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 IdFilter = Annotated[int | None, Query(ge=1, le=BIGINT_MAX)]
 TextFilter = Annotated[str | None, Query(pattern=NO_NUL, max_length=200)]
+CursorParam = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="The `next_cursor` of the previous page")]
 
 
 async def get_services(request: Request) -> Services:  # async: sync dependencies cost a thread hop
@@ -34,10 +37,16 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def require_api_key(
-    services: ServicesDep,
-    x_api_key: Annotated[str | None, Header(description="An API key made with `python -m app create-key`")] = None,
-) -> int:
+# Declared as the OpenAPI security scheme "ApiKey"; checked by require_api_key, not by FastAPI.
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="An API key made with `python -m app create-key`",
+    auto_error=False,
+)
+
+
+async def require_api_key(services: ServicesDep, x_api_key: Annotated[str | None, Security(API_KEY_HEADER)]) -> int:
     if not x_api_key:
         raise ApiError(401, "missing API key: send it in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
     key_id = await services.keys.verify(services.sessionmaker, x_api_key)

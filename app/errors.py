@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.logs import request_id_var
+from app.schemas import ErrorBody
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,37 @@ CODES = {
     500: "internal_error",
     503: "service_unavailable",
 }
+
+
+WHEN = {
+    400: "The request body is malformed (not JSON, or a broken multipart form)",
+    401: "No API key, or an unknown or revoked one",
+    403: "The API key lacks the scope this operation needs",
+    404: "No such object (or not one this key's tenant owns)",
+    409: "The request conflicts with the object's state",
+    413: "The request body is larger than the operation accepts",
+    415: "The request body's media type (or the uploaded video) is not accepted",
+    422: "A parameter or a body field is not valid",
+    429: "Too many requests from this key or address; retry after Retry-After seconds",
+    500: "An unexpected error (a bug); the request ID finds it in the logs",
+    503: "A dependency is unavailable; retry after Retry-After seconds",
+}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the API's error body."""
+    return {
+        status: {"model": ErrorBody, "description": WHEN[status]}
+        | ({"headers": RETRY_AFTER} if status in {429, 503} else {})
+        for status in statuses
+    }
+
+
+# What every operation behind an API key can answer.
+KEYED_ERRORS = (401, 422, 429, 500, 503)
+# What an operation that takes a JSON body can answer besides.
+BODY_ERRORS = (400, 413)
 
 
 class ApiError(Exception):
@@ -140,15 +173,26 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (app.state.route_methods, set by create_app)."""
+    path = request.url.path
+    route_methods: list[tuple[re.Pattern[str], frozenset[str]]] = getattr(request.app.state, "route_methods", [])
+    return sorted({method for regex, methods in route_methods if regex.match(path) for method in methods})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response_for(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # The router names the methods of the first route matching the path; list them all.
+            headers = {"Allow": ", ".join(_allowed_methods(request))}
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -92,13 +92,11 @@ def create_app(settings: Settings | None = None) -> SlipwayAPI:
     routers = [module.router for module in (health, projects, videos, sessions, stats)]
     for router in routers:
         app.include_router(router)
+    routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
     precreate_request_series(
-        (method, route.path, route.status_code or 200)
-        for router in routers
-        for route in router.routes
-        if isinstance(route, APIRoute)
-        for method in sorted(route.methods or ())
+        (method, route.path, route.status_code or 200) for route in routes for method in sorted(route.methods or ())
     )
+    app.state.route_methods = [(route.path_regex, frozenset(route.methods or ())) for route in routes]
 
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
     if settings.cors_origins:

@@ -13,10 +13,11 @@ raw read pool (app/readpool.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import LargeBinary, Select, Text, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, DateTime, LargeBinary, Select, Text, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Dialect
@@ -27,6 +28,21 @@ from app.readpool import ReadPool
 MAX_LIMIT = 1000
 ASYNCPG: Dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
 CURSOR_DIGITS_MAX = 18  # any 18-digit number fits PostgreSQL's bigint
+CURSOR_PATTERN = r"^[0-9]{1,18}$"
+# The API's one timestamp format (app/schemas.py TIMESTAMP_FORMAT), written by PostgreSQL.
+TIMESTAMP_SQL_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def json_columns(columns: Iterable[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+    """The columns as the pages carry them: timestamps as UTC text in the API's format."""
+    return [
+        func.to_char(func.timezone(literal_column("'UTC'"), column), literal_column(f"'{TIMESTAMP_SQL_FORMAT}'")).label(
+            column.key
+        )
+        if isinstance(column.type, DateTime)
+        else column
+        for column in columns
+    ]
 
 
 def parse_cursor(cursor: str | None) -> int | None:

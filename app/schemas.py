@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
 from app.models import VideoStatus
 
 T = TypeVar("T")
 
 BIGINT_MAX = 2**63 - 1  # PostgreSQL's bigint: every id and timestamp_ms
+# The largest integer every JSON parser keeps exact (IEEE doubles): the bound of integers in bodies.
+JSON_INT_MAX = 2**53 - 1
 INT_MAX = 2**31 - 1  # PostgreSQL's integer: frame numbers
 # PostgreSQL's text cannot hold a NUL character: refused as invalid input, never sent to it.
 NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
+
+
+def _integral(value: object) -> object:
+    """1.0 is an integer in JSON Schema's terms: take it as 1 (1.5, true and "1" stay refused)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
+# One timestamp format everywhere: UTC, microseconds, "Z". PostgreSQL writes the same text for
+# the pages it serializes itself (TIMESTAMP_SQL_FORMAT in app/pagination.py).
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.astimezone(UTC).strftime(TIMESTAMP_FORMAT), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
 # Request bodies take numbers as JSON numbers only (no `true` for 1, no numeric strings) and
 # finite (no Infinity or NaN, which PostgreSQL would store and JSON cannot carry back).
 STRICT_INPUT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -34,7 +54,7 @@ class ProjectOut(BaseModel):
     id: int
     name: str
     description: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class VideoOut(BaseModel):
@@ -53,8 +73,8 @@ class VideoOut(BaseModel):
     width: int | None
     height: int | None
     codec: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class VideoAccepted(BaseModel):
@@ -65,7 +85,7 @@ class VideoAccepted(BaseModel):
 class SessionCreate(BaseModel):
     model_config = STRICT_INPUT
 
-    video_id: int = Field(gt=0, le=BIGINT_MAX)
+    video_id: JsonInt = Field(gt=0, le=JSON_INT_MAX)
     name: Text = Field(min_length=1, max_length=200)
 
 
@@ -75,14 +95,14 @@ class SessionOut(BaseModel):
     id: int
     video_id: int
     name: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class DetectionIn(BaseModel):
     model_config = STRICT_INPUT
 
-    frame: int = Field(ge=0, le=INT_MAX)
-    timestamp_ms: int = Field(ge=0, le=BIGINT_MAX)
+    frame: JsonInt = Field(ge=0, le=INT_MAX)
+    timestamp_ms: JsonInt = Field(ge=0, le=JSON_INT_MAX)
     label: Text = Field(min_length=1, max_length=100)
     confidence: float = Field(ge=0, le=1)
     x: float = Field(ge=0)
@@ -119,3 +139,16 @@ class Stats(BaseModel):
     sessions_total: int
     detections_total: int
     top_labels: list[dict[str, int | str]]
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable, machine-readable: not_found, validation_error, rate_limited, ...")
+    message: str = Field(description="For people; may change")
+    request_id: str | None = Field(description="The X-Request-ID of the request, also in the logs")
+    details: list[dict[str, Any]] | None = Field(None, description="For validation errors: where and why")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error the API answers."""
+
+    error: ErrorInfo

@@ -9,16 +9,16 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import bindparam, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, IdPath, ServicesDep, SessionDep
-from app.errors import ApiError
+from app.deps import ApiKeyDep, CursorParam, IdPath, ServicesDep, SessionDep
+from app.errors import BODY_ERRORS, KEYED_ERRORS, ApiError, error_responses
 from app.models import Project
-from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
+from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.schemas import Page, ProjectCreate, ProjectOut
 
-router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
+router = APIRouter(prefix="/api/v1/projects", tags=["projects"], responses=error_responses(*KEYED_ERRORS))
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=error_responses(*BODY_ERRORS))
 async def create_project(body: ProjectCreate, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> ProjectOut:
     """Create a project."""
     project = Project(name=body.name, description=body.description)
@@ -32,7 +32,7 @@ async def create_project(body: ProjectCreate, session: SessionDep, services: Ser
 async def list_projects(
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Response:
     """List projects, newest first."""
@@ -43,13 +43,13 @@ async def list_projects(
 
 @lru_cache
 def _projects_page(after: bool) -> CompiledQuery:
-    rows = select(Project).order_by(Project.id.desc()).limit(bindparam("limit"))
+    rows = select(*json_columns(Project.__table__.columns)).order_by(Project.id.desc()).limit(bindparam("limit"))
     if after:
         rows = rows.where(Project.id < bindparam("after"))
     return page_statement(rows, descending=True)
 
 
-@router.get("/{project_id}")
+@router.get("/{project_id}", responses=error_responses(404))
 async def get_project(project_id: IdPath, session: SessionDep, _: ApiKeyDep) -> ProjectOut:
     """One project."""
     project = await session.get(Project, project_id)

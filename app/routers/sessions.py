@@ -11,20 +11,20 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import bindparam, insert, select, text
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, IdFilter, IdPath, ServicesDep, SessionDep, TextFilter
-from app.errors import ApiError
+from app.deps import ApiKeyDep, CursorParam, IdFilter, IdPath, ServicesDep, SessionDep, TextFilter
+from app.errors import BODY_ERRORS, KEYED_ERRORS, ApiError, error_responses
 from app.models import DetectionEvent, TestSession, Video
-from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
+from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.readpool import ReadPool
 from app.schemas import DetectionBatch, DetectionOut, DetectionsInserted, Page, SessionCreate, SessionOut
 from app.services import Services
 
-router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"], responses=error_responses(*KEYED_ERRORS))
 
 STREAM_BATCH_ROWS = 1000  # rows fetched per round trip while streaming; bounds the API's memory
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=error_responses(*BODY_ERRORS, 404))
 async def create_session(body: SessionCreate, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> SessionOut:
     """Start a test session over a video."""
     video = await session.get(Video, body.video_id)
@@ -42,7 +42,7 @@ async def list_sessions(
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
     video_id: IdFilter = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Response:
     """List test sessions, newest first."""
@@ -54,7 +54,9 @@ async def list_sessions(
 
 @lru_cache
 def _sessions_page(by_video: bool, after: bool) -> CompiledQuery:
-    rows = select(TestSession).order_by(TestSession.id.desc()).limit(bindparam("limit"))
+    rows = (
+        select(*json_columns(TestSession.__table__.columns)).order_by(TestSession.id.desc()).limit(bindparam("limit"))
+    )
     if by_video:
         rows = rows.where(TestSession.video_id == bindparam("video_id"))
     if after:
@@ -69,13 +71,13 @@ async def _session_row(session: SessionDep, session_id: int) -> TestSession:
     return row
 
 
-@router.get("/{session_id}")
+@router.get("/{session_id}", responses=error_responses(404))
 async def get_session(session_id: IdPath, session: SessionDep, _: ApiKeyDep) -> SessionOut:
     """One test session."""
     return SessionOut.model_validate(await _session_row(session, session_id))
 
 
-@router.post("/{session_id}/detections", status_code=201)
+@router.post("/{session_id}/detections", status_code=201, responses=error_responses(*BODY_ERRORS, 404))
 async def ingest_detections(
     session_id: IdPath, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
 ) -> DetectionsInserted:
@@ -89,14 +91,14 @@ async def ingest_detections(
     return DetectionsInserted(inserted=len(rows))
 
 
-@router.get("/{session_id}/detections", response_model=Page[DetectionOut])
+@router.get("/{session_id}/detections", response_model=Page[DetectionOut], responses=error_responses(404))
 async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as arguments
     session_id: IdPath,
     _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
     label: TextFilter = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
 ) -> Response:
     """A page of a session's detection events in recording order (1,000 by default)."""
@@ -138,7 +140,7 @@ def detections_page(by_label: bool, by_confidence: bool, after: bool) -> Compile
 @router.get(
     "/{session_id}/detections/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}}}},
+    responses={200: {"content": {"application/x-ndjson": {}}}, **error_responses(404)},
 )
 async def stream_detections(
     session_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep

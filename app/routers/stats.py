@@ -7,9 +7,10 @@ from sqlalchemy import text
 
 from app.cache import stats_key
 from app.deps import ApiKeyDep, IdFilter, ServicesDep
+from app.errors import KEYED_ERRORS, error_responses
 from app.schemas import Stats
 
-router = APIRouter(prefix="/api/v1", tags=["stats"])
+router = APIRouter(prefix="/api/v1", tags=["stats"], responses=error_responses(*KEYED_ERRORS))
 
 # One round trip: videos aggregated with FILTER, sessions, detections and top labels as scalar
 # subqueries, the whole answer built as JSON by PostgreSQL.

@@ -13,25 +13,37 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import bindparam, delete, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, IdFilter, IdPath, ServicesDep, SessionDep
-from app.errors import ApiError
+from app.deps import ApiKeyDep, CursorParam, IdFilter, IdPath, ServicesDep, SessionDep
+from app.errors import KEYED_ERRORS, ApiError, error_responses
 from app.models import Project, Video, VideoStatus
-from app.pagination import MAX_LIMIT, CompiledQuery, json_page, page_statement, parse_cursor
+from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.schemas import Page, VideoAccepted, VideoOut
 from app.uploads import receive_upload
 from app.video import VideoError, probe
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1", tags=["videos"])
+router = APIRouter(prefix="/api/v1", tags=["videos"], responses=error_responses(*KEYED_ERRORS))
+
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary", "description": "The video"}},
+            }
+        }
+    },
+}
 
 
 @router.post(
     "/projects/{project_id}/videos",
     status_code=202,
-    responses={
-        413: {"description": "larger than MAX_UPLOAD_BYTES"},
-        415: {"description": "not multipart, or not a video OpenCV can open"},
-    },
+    responses=error_responses(400, 404, 413, 415),
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_video(
     project_id: IdPath, request: Request, session: SessionDep, services: ServicesDep, _: ApiKeyDep
@@ -85,7 +97,7 @@ async def list_videos(
     services: ServicesDep,
     project_id: IdFilter = None,
     status: VideoStatus | None = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Response:
     """List videos, newest first, optionally of one project and/or in one status."""
@@ -98,7 +110,7 @@ async def list_videos(
 
 @lru_cache
 def videos_page(by_project: bool, by_status: bool, after: bool) -> CompiledQuery:
-    columns = [getattr(Video, name) for name in VideoOut.model_fields]
+    columns = json_columns(getattr(Video, name) for name in VideoOut.model_fields)
     rows = select(*columns).order_by(Video.id.desc()).limit(bindparam("limit"))
     if by_project:
         rows = rows.where(Video.project_id == bindparam("project_id"))
@@ -116,7 +128,7 @@ async def _get_video(session: SessionDep, video_id: int) -> Video:
     return video
 
 
-@router.get("/videos/{video_id}")
+@router.get("/videos/{video_id}", responses=error_responses(404))
 async def get_video(video_id: IdPath, _: ApiKeyDep, services: ServicesDep) -> VideoOut:
     """One video with its processing status and, once ready, its metadata."""
     row = await services.reads.fetchrow(_VIDEO_BY_ID.sql, video_id)
@@ -135,8 +147,7 @@ _VIDEO_BY_ID = CompiledQuery.of(
     response_class=StreamingResponse,
     responses={
         200: {"content": {"image/jpeg": {}}},
-        404: {"description": "no such video, or its thumbnail is missing from storage"},
-        409: {"description": "not processed yet"},
+        **error_responses(404, 409),
     },
 )
 async def get_thumbnail(video_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> Response:
@@ -152,7 +163,7 @@ async def get_thumbnail(video_id: IdPath, session: SessionDep, services: Service
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.delete("/videos/{video_id}", status_code=204)
+@router.delete("/videos/{video_id}", status_code=204, responses=error_responses(404))
 async def delete_video(video_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> None:
     """Delete a video, its thumbnail, its test sessions and their detections."""
     video = await _get_video(session, video_id)
