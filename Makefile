@@ -54,11 +54,15 @@ lint: system-packages $(INSTALLED) ## ruff, mypy, shellcheck, yamllint, ansible-
 	@if [ -f playbooks/site.yml ]; then cd playbooks && ../$(BIN)/ansible-lint; fi
 
 .PHONY: bench
-bench: bench-api bench-fleet ## Every benchmark: the API, then the local fleet
+bench: bench-api bench-gate bench-fleet ## Every benchmark: the API, the release gate, then the local fleet
 
 .PHONY: bench-api
 bench-api: system-packages $(INSTALLED) ## API throughput and latency, memory, worker throughput (ratios to a baseline)
 	$(BIN)/python -m ops.bench
+
+.PHONY: bench-gate
+bench-gate: system-packages $(INSTALLED) ## The canary gate's power on simulated traffic (bad versions caught, healthy ones passed)
+	$(BIN)/python -m ops.bench.gate
 
 .PHONY: dashboards
 dashboards: $(INSTALLED) ## Regenerate alert rules and Grafana dashboards (dashboards/)

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from ops.release.analysis import GatePolicy, Request, Verdict, judge
+from ops.release.engine import DEFAULT_STEP_SECONDS
 
 # The median latency of each route (seconds); every request's latency is lognormal around it.
 ROUTES = {"GET /videos": 0.012, "GET /videos/{id}": 0.005, "GET /videos/{id}/detections": 0.020, "GET /stats": 0.008}
@@ -44,7 +45,8 @@ class Scenario:
 
 # At 60 req/s and 30 s per step, a route failing 2% of its requests shows the canary about 7
 # failed requests by the end of the 50% step, and catching it 95% of the time is about all that
-# allows: 94.9% over 5,000 trials of other seeds, 99.3% over 2,000 with 45 s per step.
+# allows: 94.9% over 5,000 trials of other seeds, 99.3% over 2,000 with 45 s per step, which is
+# why a release's steps bake 45 s by default (ReleaseOptions.step_seconds).
 SCENARIOS = (
     Scenario("one route fails 2% of its requests", "caught", 0.95, failing_route="GET /videos/{id}", extra_errors=0.02),
     Scenario("healthy new version", "passed", 0.99),
@@ -110,7 +112,12 @@ def _as_wanted(wanted: Wanted, outcomes: list[str]) -> bool:
 
 
 def simulate(
-    scenario: Scenario, *, trials: int, bake_seconds: float = 30.0, seed: int = 7, policy: GatePolicy = POLICY
+    scenario: Scenario,
+    *,
+    trials: int,
+    bake_seconds: float = DEFAULT_STEP_SECONDS,
+    seed: int = 7,
+    policy: GatePolicy = POLICY,
 ) -> Measured:
     """Run `trials` seeded releases of `scenario` and measure how many came out as wanted."""
     wanted = 0
@@ -126,7 +133,7 @@ def simulate(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.bench.gate", description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=500, help="releases simulated per scenario")
-    parser.add_argument("--bake-seconds", type=float, default=30.0, help="bake per canary step")
+    parser.add_argument("--bake-seconds", type=float, default=DEFAULT_STEP_SECONDS, help="bake per canary step")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     if not 0 < args.trials <= 100_000 or not 0 < args.bake_seconds <= 3600:

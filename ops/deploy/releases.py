@@ -5,7 +5,10 @@ hosts) through Ansible, kubernetes stacks through Pulumi and kubectl, with one e
                                         fleet that does not exist yet is stood up first
     ./deploy.sh rollback ENV [--to V]   every host back to the last known-good (or the named) release
     ./deploy.sh status ENV              what runs where, and where it differs from the journal
-    ./deploy.sh resume ENV | abort ENV  finish / undo a release whose controller stopped
+    ./deploy.sh ENV --canary [5,25,50]  release V as a canary: a growing share of the requests,
+                                        judged against the old version at each step
+    ./deploy.sh resume ENV | abort ENV  finish / undo a release whose controller stopped (or a
+                                        paused canary); `promote ENV` is resume
     ./deploy.sh history ENV             the audit log: who released what, when, how it went
     ./deploy.sh plan ENV [--version V]  hosts, batches, image and migrations, changing nothing
     ./deploy.sh lock ENV | unlock ENV   hold releases off / break a lock (audited)
@@ -25,7 +28,7 @@ from ops.deploy import local
 from ops.deploy.progress import say
 from ops.errors import OpsError
 from ops.release import audit, fleet_view
-from ops.release.engine import Outcome, ReleaseOptions
+from ops.release.engine import DEFAULT_CANARY_STEPS, DEFAULT_STEP_SECONDS, Outcome, ReleaseOptions, parse_canary_steps
 from ops.release.environments import is_kubernetes_stack, open_releaser
 from ops.release.image import check_version
 from ops.release.lock import DEFAULT_TTL_SECONDS
@@ -76,13 +79,26 @@ def add_parser(commands: Subparsers) -> None:
         "--ready-timeout", type=int, default=60, metavar="SECONDS", help="time a new slot gets to be ready"
     )
     release.add_argument("--keep", type=int, default=5, help="releases kept (never the current or last known-good)")
+    default_steps = ",".join(map(str, DEFAULT_CANARY_STEPS))
+    release.add_argument(
+        "--canary", nargs="?", const=default_steps, metavar="STEPS",
+        help=f"a canary instead of host batches: the percentages of requests the new version gets, step by step "
+        f"(default {default_steps}), each judged against the old version",
+    )  # fmt: skip
+    release.add_argument(
+        "--step-seconds",
+        type=int,
+        default=DEFAULT_STEP_SECONDS,
+        metavar="SECONDS",
+        help=f"bake of each canary step (default {DEFAULT_STEP_SECONDS})",
+    )
     rollback = _add(commands, "rollback", "return ENV to its last known-good (or the named) release", _rollback)
     rollback.add_argument("--to", metavar="VERSION", help="the kept release to go back to")
     _lease_option(rollback)
     _add(commands, "status", "what runs where, the lock, and where the hosts differ from the journal", _status)
-    for name, what in (("resume", "finish"), ("abort", "undo")):
-        journal = _add(commands, name, f"{what} the release of ENV whose controller stopped (from its journal)",
-                       _from_journal)  # fmt: skip
+    for name, what in (("resume", "finish"), ("promote", "finish"), ("abort", "undo")):
+        journal = _add(commands, name, f"{what} the release of ENV whose controller stopped or whose canary paused "
+                       "(from its journal)", _from_journal)  # fmt: skip
         _lease_option(journal)
     history = _add(commands, "history", "the audit log of releases, rollbacks and lock events", _history)
     history.add_argument("-n", "--last", type=int, default=20, help="how many records (default 20)")
@@ -120,13 +136,21 @@ def _release(args: argparse.Namespace) -> int:
             step="read the options",
             fix=f"`./deploy.sh {args.env} --version TAG` with TAG pushed to the stack's registry",
         )
+    canary = parse_canary_steps(args.canary) if args.canary is not None else ()
+    if args.step_seconds < 1:
+        raise OpsError("--step-seconds must be at least 1", step="read the options", fix="e.g. --step-seconds 30")
     releaser = open_releaser(args.env, say=say)
     version = check_version(args.version or default_version())
     options = ReleaseOptions(
         serial=args.serial, bake_seconds=args.bake, ready_timeout=args.ready_timeout, keep=args.keep,
-        from_image=args.from_image, lease_seconds=args.lease,
+        from_image=args.from_image, lease_seconds=args.lease, canary=canary, step_seconds=args.step_seconds,
     )  # fmt: skip
-    say(f"releasing {version} to {args.env} (batches of {args.serial}, gate {args.bake}s)")
+    how = (
+        f"canary {' -> '.join(f'{step}%' for step in canary)}, {args.step_seconds}s each"
+        if canary
+        else f"batches of {args.serial}, gate {args.bake}s"
+    )
+    say(f"releasing {version} to {args.env} ({how})")
     done = releaser.release(version, options)
     say(f"{args.env}: released {done.version} (was {done.previous}) in {done.seconds:.0f}s")
     return 0
@@ -149,8 +173,8 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _from_journal(args: argparse.Namespace) -> int:
     releaser = open_releaser(args.env, say=say)
-    if args.command == "resume":
-        return _report(args.env, "resume", releaser.resume(lease_seconds=args.lease))
+    if args.command in ("resume", "promote"):
+        return _report(args.env, args.command, releaser.resume(lease_seconds=args.lease))
     return _report(args.env, "abort", releaser.abort(lease_seconds=args.lease))
 
 

@@ -38,7 +38,21 @@ REGISTRY_OCTET = 5
 
 # The words of `./deploy.sh COMMAND ENV`: an environment named like one would be shadowed by it.
 COMMAND_WORDS = frozenset(
-    {"up", "destroy", "release", "rollback", "status", "history", "plan", "lock", "unlock", "resume", "abort", "help"}
+    {
+        "up",
+        "destroy",
+        "release",
+        "rollback",
+        "status",
+        "history",
+        "plan",
+        "lock",
+        "unlock",
+        "resume",
+        "promote",
+        "abort",
+        "help",
+    }
 )
 
 

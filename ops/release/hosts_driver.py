@@ -20,6 +20,7 @@ from ops.release import fleet_view
 from ops.release.driver import BatchSettings, SwitchResult
 from ops.release.image import ReleaseImage, prepare
 from ops.release.target import ReleaseTarget
+from ops.release.traffic import TrafficLog
 
 Say = Callable[[str], None]
 
@@ -61,7 +62,7 @@ class HostsDriver:
         views, unreachable = fleet_view.read_reachable(self.target)
         return {host: view.active_image for host, view in views.items()}, unreachable
 
-    def check_can_release(self) -> None:
+    def check_can_release(self, *, canary: bool = False) -> None:  # noqa: ARG002 (every host platform has nginx)
         """Refuse before the lock is taken when this machine cannot push the release image."""
         if self.target.fleet_state() is None:
             raise OpsError(
@@ -127,6 +128,32 @@ class HostsDriver:
                 "release_p99_floor": settings.p99_floor,
                 "release_elapsed_seconds": int(elapsed) + settings.bake_seconds + 30,
             },
+        )  # fmt: skip
+
+    def traffic(self) -> TrafficLog:
+        return TrafficLog({host: self.target.ssh(host) for host in self.target.group_hosts("lb")})
+
+    def start_canary(self, image: str, settings: BatchSettings, *, weight: int) -> None:
+        """Preflight and migrations, the image started beside the active slot of every app host,
+        and `weight` percent of the requests sent to it."""
+        self._play(
+            "canary.yml",
+            "preflight,migrate,canary-start",
+            {"release_image": image, "release_canary_weight": weight,
+             "app_release_ready_timeout": settings.ready_timeout},
+        )  # fmt: skip
+
+    def weigh_canary(self, image: str, weight: int) -> None:
+        self._play("canary.yml", "canary-weight", {"release_image": image, "release_canary_weight": weight})
+
+    def promote(self, image: str, hosts: list[str], settings: BatchSettings, *, elapsed: float) -> None:
+        """Every app host switches to its canary slot (running already), checked by probes through nginx."""
+        self._play(
+            "rollout.yml",
+            "switch,gate",
+            {"release_image": image, "release_batch": ",".join(hosts), "release_bake_seconds": 4,
+             "release_gate_levels": False, "app_release_ready_timeout": settings.ready_timeout,
+             "release_elapsed_seconds": int(elapsed) + 30},
         )  # fmt: skip
 
     def switch(self, image: str, hosts: list[str], *, elapsed: float) -> SwitchResult:

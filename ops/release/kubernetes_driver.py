@@ -12,7 +12,7 @@ applies the previous tag again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from infra import outputs
 from infra.config import RELEASE_TAG_VARIABLE
@@ -21,6 +21,7 @@ from ops.pulumi_cli import Runner, require_pulumi, require_tool, run, stack_outp
 from ops.release.driver import BatchSettings, SwitchResult
 from ops.release.image import ReleaseImage, check_version
 from ops.release.store import ReleaseStore
+from ops.release.traffic import TrafficLog
 from ops.release.transport import KubectlAgent
 
 WORKLOAD = "deployments"
@@ -82,7 +83,9 @@ class KubernetesDriver:
         image = done.stdout.strip()
         return ({WORKLOAD: image}, []) if done.returncode == 0 and image else ({}, [WORKLOAD])
 
-    def check_can_release(self) -> None:
+    def check_can_release(self, *, canary: bool = False) -> None:
+        if canary:
+            _no_canary()
         require_pulumi()
         require_tool("kubectl", "install kubectl and point its context at the stack's cluster")
 
@@ -130,3 +133,23 @@ class KubernetesDriver:
     def switch(self, image: str, hosts: list[str], *, elapsed: float) -> SwitchResult:  # noqa: ARG002
         problem = self._apply(image)
         return SwitchResult([], hosts, problem) if problem else SwitchResult(hosts, [], "")
+
+    def traffic(self) -> TrafficLog:
+        _no_canary()
+
+    def start_canary(self, image: str, settings: BatchSettings, *, weight: int) -> None:  # noqa: ARG002
+        _no_canary()
+
+    def weigh_canary(self, image: str, weight: int) -> None:  # noqa: ARG002
+        _no_canary()
+
+    def promote(self, image: str, hosts: list[str], settings: BatchSettings, *, elapsed: float) -> None:  # noqa: ARG002
+        _no_canary()
+
+
+def _no_canary() -> NoReturn:
+    raise OpsError(
+        "canary releases are for environments of hosts behind nginx",
+        step="read the options",
+        fix="release a kubernetes stack without --canary: its Deployments roll out pod by pod, gated by their probes",
+    )

@@ -43,7 +43,11 @@ class ReleaseTarget:
     def store(self) -> ReleaseStore:
         """The release state, kept on the environment's first lb host (every controller sees it)."""
         host = self.group_hosts("lb")[0]
-        return ReleaseStore(HostAgent(host, ssh_argv(self._host_vars(host), host)), self.env)
+        return ReleaseStore(HostAgent(host, self.ssh(host)), self.env)
+
+    def ssh(self, host: str) -> tuple[str, ...]:
+        """The ssh argv Ansible would use to reach `host`."""
+        return ssh_argv(self._host_vars(host), host)
 
     def _host_vars(self, host: str) -> dict[str, Any]:
         command = [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(self.inventory_file),

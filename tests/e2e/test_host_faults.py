@@ -132,7 +132,8 @@ def _assert_serves_release(host: str, version: str, image: str) -> None:
     state = _app_host(host)
     assert state.image == image, state
     assert state.units[f"slipway-api@{state.active}"] == "active", state
-    assert state.units[f"slipway-api@{state.idle}"] != "active", state
+    # The idle slot may still run (the previous release, kept warm for a rollback), out of
+    # traffic and never started at boot.
     assert state.units["slipway-worker"] == "active", state
     assert (state.enabled[f"slipway-api@{state.active}"], state.enabled[f"slipway-api@{state.idle}"]) == (
         "enabled",

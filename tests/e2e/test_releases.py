@@ -1,11 +1,12 @@
 """Releases on the shared e2e fleet, under continuous load through nginx over TLS.
 
-v1 -> v2 -> v3 and a rollback to v2 drop no request; a release whose slots never become ready
-and one that answers 500 once it takes traffic are both rolled back by themselves, every host
-ends on the previous release and the audit log says why; a held lock refuses a second release
-naming its holder, and a stale lock expires. The versions are one built image stamped with
-different versions (no rebuild); the faulty ones are tiny images derived from it. The module
-leaves the fleet on the image it found.
+v1 -> v2 in host batches, v3 as a canary promoted through every step, and a warm rollback to v2
+(its slot kept running) drop no request; a release whose slots never become ready and a canary
+that fails 5% of one business endpoint (while its health checks answer normally) are both rolled
+back by themselves, every host ends on the previous release and the audit log says why; a held
+lock refuses a second release naming its holder, and a stale lock expires. The versions are one
+built image stamped with different versions (no rebuild); the faulty ones are tiny images derived
+from it. The module leaves the fleet on the image it found.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ops.release.audit import AuditRecord
 from ops.release.engine import ReleaseOptions
 from ops.release.environments import open_releaser
 from ops.release.target import ReleaseTarget, resolve
+from ops.smoke import create_api_key
 from tests.e2e.conftest import ENV
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(1800)]
@@ -39,29 +41,40 @@ MIN_REQUESTS = 10_000
 # seen), and a latency spike there is not what these tests are about; the 500 fault is caught
 # by the probes and the error ratio.
 OPTIONS = {"serial": "1", "bake_seconds": 8, "ready_timeout": 60, "p99_floor": 2.0}
+CANARY = {"canary": (5, 25, 50), "step_seconds": 12, "ready_timeout": 60}
+# Listings through nginx with a few keys, each under the API's per-key rate limit (600/min).
+BUSINESS_KEYS = 3
+BUSINESS_RATE_PER_KEY = 8
 
-# Answers 500 to every request that comes through the balancer (X-Forwarded-For set), while its
-# direct readiness probe stays 200: a fault only real traffic finds. The path is rewritten to
-# the app's own /debug/fail (FAULT_INJECTION) so the app's metrics count the 500s.
-FAULT_500 = """
+# Fails 5% of the video listings that come through the balancer (X-Forwarded-For set) with a
+# 500, while every health check answers normally: a fault only a comparison of real traffic
+# finds. The path is rewritten to the app's own /debug/fail (FAULT_INJECTION), an error the app
+# answers and counts like any other.
+FAULT_5_PERCENT = """
+import random
 import sys
 import app.server
 from app.main import create_app
 
 
-class ProxiedRequestsFail:
+class SomeListingsFail:
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and any(name == b"x-forwarded-for" for name, _ in scope["headers"]):
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/api/v1/videos"
+            and any(name == b"x-forwarded-for" for name, _ in scope["headers"])
+            and random.random() < 0.05
+        ):
             scope = dict(scope, path="/debug/fail", raw_path=b"/debug/fail")
         await self.app(scope, receive, send)
 
 
 def broken_app(settings):
     api = create_app(settings)
-    api.add_middleware(ProxiedRequestsFail)
+    api.add_middleware(SomeListingsFail)
     return api
 
 
@@ -121,6 +134,47 @@ def _load(url: str) -> BackgroundLoad:
     return BackgroundLoad(url, concurrency=LOAD_CONCURRENCY, rate=LOAD_RATE, verify=ca, max_seconds=1500)
 
 
+class _BusinessLoad:
+    """Video listings through nginx, one paced load per API key, reported as one."""
+
+    def __init__(self, url: str, keys: list[str]) -> None:
+        ca = str(EnvPaths.for_env(ENV).ca_cert)
+        self.loads = [
+            BackgroundLoad(url, concurrency=2, rate=BUSINESS_RATE_PER_KEY, verify=ca, max_seconds=900,
+                           headers={"X-API-Key": key})
+            for key in keys
+        ]  # fmt: skip
+
+    def __enter__(self) -> _BusinessLoad:
+        for load in self.loads:
+            load.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for load in self.loads:
+            load.__exit__(*exc)
+
+    def elapsed(self) -> float:
+        return self.loads[0].elapsed()
+
+    @property
+    def report(self) -> LoadReport:
+        merged = LoadReport()
+        for load in self.loads:
+            merged.samples += load.report.samples
+        merged.seconds = max(load.report.seconds for load in self.loads)
+        return merged
+
+
+def _listings_url(fleet: Deployment) -> str:
+    return f"https://127.0.0.1:{fleet.state.https_port}/api/v1/videos"
+
+
+@pytest.fixture(scope="module")
+def business_keys(e2e_fleet: Deployment) -> list[str]:
+    return [create_api_key(ENV, "app1", name=f"e2e-canary-{number}") for number in range(BUSINESS_KEYS)]
+
+
 def _versions_running(target: ReleaseTarget) -> set[str]:
     views = fleet_view.read(target)
     history = target.store().snapshot().history
@@ -145,30 +199,38 @@ def _last_audit(target: ReleaseTarget) -> AuditRecord:
     return _audit(target, 1)[0]
 
 
-def test_releases_and_rollback_under_load_drop_no_request(
-    e2e_fleet: Deployment, target: ReleaseTarget, load_url: str
+def test_releases_canary_and_warm_rollback_under_load_drop_no_request(
+    e2e_fleet: Deployment, target: ReleaseTarget, load_url: str, business_keys: list[str]
 ) -> None:
     releaser = open_releaser(ENV)
     base = e2e_fleet.image.tag
-    with _load(load_url) as load:
-        for version in ("v1", "v2", "v3"):
+    with _load(load_url) as load, _BusinessLoad(_listings_url(e2e_fleet), business_keys) as business:
+        for version in ("v1", "v2"):
             releaser.release(version, ReleaseOptions(from_image=base, **OPTIONS))  # type: ignore[arg-type]
             assert _versions_running(target) == {version}
-        releaser.rollback("v2")
+        releaser.release("v3", ReleaseOptions(from_image=base, **CANARY))  # type: ignore[arg-type]
+        assert _versions_running(target) == {"v3"}
+        rolled_back = releaser.rollback("v2")
         while load.report.total < MIN_REQUESTS and load.elapsed() < 600:
             time.sleep(1)
     report = load.report
 
     assert report.total >= MIN_REQUESTS
     assert report.failures == [], _describe(report)
+    assert business.report.failures == [], _describe(business.report)
     assert _versions_running(target) == {"v2"}
-    actions = [(r.action, r.to_version, r.result) for r in _audit(target, 4)]
+    records = _audit(target, 4)
+    actions = [(r.action, r.to_version, r.result) for r in records]
     assert actions == [
         ("release", "v1", "released"),
         ("release", "v2", "released"),
         ("release", "v3", "released"),
         ("rollback", "v2", "rolled-back"),
     ]
+    steps = records[2].details["canary"]
+    assert [(step["weight"], step["outcome"]) for step in steps] == [(5, "pass"), (25, "pass"), (50, "pass")]
+    # v2's slot was kept warm: the rollback only switched to it (no image started).
+    print(f"\nwarm rollback to v2: {rolled_back.seconds:.1f}s ({rolled_back.durations})")
 
 
 def test_release_that_never_becomes_ready_is_rolled_back(
@@ -188,26 +250,28 @@ def test_release_that_never_becomes_ready_is_rolled_back(
     assert target.store().snapshot().history.find("bad-ready").bad_reason  # type: ignore[union-attr]
 
 
-def test_release_answering_500_after_the_switch_is_rolled_back(
-    e2e_fleet: Deployment, target: ReleaseTarget, load_url: str, tmp_path: Path
+def test_canary_failing_some_listings_is_rolled_back(
+    e2e_fleet: Deployment, target: ReleaseTarget, load_url: str, business_keys: list[str], tmp_path: Path
 ) -> None:
-    bad = _fault_image(e2e_fleet.image.tag, "answers-500", FAULT_500, tmp_path / "answers-500")
-    options = ReleaseOptions(from_image=bad, **OPTIONS)  # type: ignore[arg-type]
-    with _load(load_url) as load:
-        began = load.elapsed()
+    bad = _fault_image(e2e_fleet.image.tag, "lists-fail", FAULT_5_PERCENT, tmp_path / "lists-fail")
+    options = ReleaseOptions(from_image=bad, **CANARY)  # type: ignore[arg-type]
+    with _load(load_url) as load, _BusinessLoad(_listings_url(e2e_fleet), business_keys) as business:
+        began = business.elapsed()
         with pytest.raises(Exception, match="every app host is back on v2"):
-            open_releaser(ENV).release("bad-500", options)
-        ended = load.elapsed()
-    report = load.report
+            open_releaser(ENV).release("bad-canary", options)
+        ended = business.elapsed()
 
     assert _versions_running(target) == {"v2"}
+    assert load.report.failures == [], _describe(load.report)
     record = _last_audit(target)
     assert (record.action, record.result) == ("auto-rollback", "rolled-back")
-    assert "gate failed" in record.reason
-    # Only requests of the bad release's bake window may fail: none before it, none after the rollback.
-    assert all(began <= failure.started <= ended for failure in report.failures), _describe(report)
-    assert all(failure.status == 500 for failure in report.failures), _describe(report)
-    assert len(report.failures) < report.total / 4, _describe(report)
+    assert "canary failed its analysis" in record.reason
+    assert record.details["canary"][-1]["outcome"] == "fail"
+    # Only listings the canary answered during its steps may fail: a few, all 500s.
+    failures = business.report.failures
+    assert all(began <= failure.started <= ended for failure in failures), _describe(business.report)
+    assert all(failure.status == 500 for failure in failures), _describe(business.report)
+    assert len(failures) < business.report.total / 20, _describe(business.report)
 
 
 def test_second_release_is_refused_naming_the_lock_holder(

@@ -43,7 +43,7 @@ class FakeHosts:
         reachable = {host: image for host, image in self.images.items() if host not in self.unreachable}
         return reachable, sorted(self.unreachable)
 
-    def check_can_release(self) -> None:
+    def check_can_release(self, **_: object) -> None:
         return None
 
     def prepare(self, version: str, _from_image: str) -> ReleaseImage:
