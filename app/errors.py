@@ -65,6 +65,21 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def links(status: int, **targets: tuple[str, str, dict[str, str]]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI links from a `status` answer: name -> (method, path, {parameter: expression})."""
+    return {
+        status: {
+            "links": {
+                name: {
+                    "operationRef": "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method,
+                    "parameters": parameters,
+                }
+                for name, (method, path, parameters) in targets.items()
+            }
+        }
+    }
+
+
 # What every operation behind an API key can answer.
 KEYED_ERRORS = (401, 422, 429, 500, 503)
 # What an operation that takes a JSON body can answer besides.

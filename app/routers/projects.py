@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 
 from app.cache import stats_key
 from app.deps import ApiKeyDep, CursorParam, IdPath, ServicesDep, SessionDep
-from app.errors import BODY_ERRORS, KEYED_ERRORS, ApiError, error_responses
+from app.errors import BODY_ERRORS, KEYED_ERRORS, ApiError, error_responses, links
 from app.models import Project
 from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.schemas import Page, ProjectCreate, ProjectOut
@@ -18,7 +18,17 @@ from app.schemas import Page, ProjectCreate, ProjectOut
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], responses=error_responses(*KEYED_ERRORS))
 
 
-@router.post("", status_code=201, responses=error_responses(*BODY_ERRORS))
+@router.post(
+    "",
+    status_code=201,
+    responses=error_responses(*BODY_ERRORS)
+    | links(
+        201,
+        GetProject=("get", "/api/v1/projects/{project_id}", {"project_id": "$response.body#/id"}),
+        UploadVideo=("post", "/api/v1/projects/{project_id}/videos", {"project_id": "$response.body#/id"}),
+        ListVideos=("get", "/api/v1/videos", {"project_id": "$response.body#/id"}),
+    ),
+)
 async def create_project(body: ProjectCreate, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> ProjectOut:
     """Create a project."""
     project = Project(name=body.name, description=body.description)

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, select, text
 
 from app.cache import stats_key
 from app.deps import ApiKeyDep, CursorParam, IdFilter, IdPath, ServicesDep, SessionDep, TextFilter
-from app.errors import BODY_ERRORS, KEYED_ERRORS, ApiError, error_responses
+from app.errors import BODY_ERRORS, KEYED_ERRORS, ApiError, error_responses, links
 from app.models import DetectionEvent, TestSession, Video
 from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.readpool import ReadPool
@@ -24,7 +24,22 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"], responses=error
 STREAM_BATCH_ROWS = 1000  # rows fetched per round trip while streaming; bounds the API's memory
 
 
-@router.post("", status_code=201, responses=error_responses(*BODY_ERRORS, 404))
+@router.post(
+    "",
+    status_code=201,
+    responses=error_responses(*BODY_ERRORS, 404)
+    | links(
+        201,
+        GetSession=("get", "/api/v1/sessions/{session_id}", {"session_id": "$response.body#/id"}),
+        AddDetections=("post", "/api/v1/sessions/{session_id}/detections", {"session_id": "$response.body#/id"}),
+        ListDetections=("get", "/api/v1/sessions/{session_id}/detections", {"session_id": "$response.body#/id"}),
+        StreamDetections=(
+            "get",
+            "/api/v1/sessions/{session_id}/detections/stream",
+            {"session_id": "$response.body#/id"},
+        ),
+    ),
+)
 async def create_session(body: SessionCreate, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> SessionOut:
     """Start a test session over a video."""
     video = await session.get(Video, body.video_id)

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, select
 
 from app.cache import stats_key
 from app.deps import ApiKeyDep, CursorParam, IdFilter, IdPath, ServicesDep, SessionDep
-from app.errors import KEYED_ERRORS, ApiError, error_responses
+from app.errors import KEYED_ERRORS, ApiError, error_responses, links
 from app.models import Project, Video, VideoStatus
 from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.schemas import Page, VideoAccepted, VideoOut
@@ -42,7 +42,13 @@ UPLOAD_BODY = {
 @router.post(
     "/projects/{project_id}/videos",
     status_code=202,
-    responses=error_responses(400, 404, 413, 415),
+    responses=error_responses(400, 404, 413, 415)
+    | links(
+        202,
+        GetVideo=("get", "/api/v1/videos/{video_id}", {"video_id": "$response.body#/id"}),
+        GetThumbnail=("get", "/api/v1/videos/{video_id}/thumbnail", {"video_id": "$response.body#/id"}),
+        DeleteVideo=("delete", "/api/v1/videos/{video_id}", {"video_id": "$response.body#/id"}),
+    ),
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_video(
