@@ -70,7 +70,7 @@ dashboards: $(INSTALLED) ## Regenerate alert rules and Grafana dashboards (dashb
 
 # One fleet (env bench) serves both fleet benchmarks; it is removed at the end, even on failure.
 .PHONY: bench-fleet
-bench-fleet: system-packages $(INSTALLED) ## Fleet from nothing to serving, the idempotent re-run, a release and a rollback
+bench-fleet: system-packages $(INSTALLED) ## Fleet from nothing to serving, the idempotent re-run, releases (batches, canary) and rollbacks (warm, cold)
 	status=0; { $(BIN)/python -m ops.fleet_bench --env bench --keep && \
 	  $(BIN)/python -m ops.bench.rollout --env bench; } || status=$$?; \
 	$(BIN)/python -m ops.fleet down --env bench; exit $$status

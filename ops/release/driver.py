@@ -27,6 +27,8 @@ class SwitchResult:
     done: list[str]
     missed: list[str]  # unreachable or failed: `resume` finishes them
     problems: str  # what went wrong, for the audit record ("" when nothing did)
+    # When nginx started sending every request to `image` (time.monotonic()), if the switch knows.
+    traffic_at: float = 0.0
 
 
 class ReleaseDriver(Protocol):

@@ -375,6 +375,8 @@ class Releaser:
             switched = self.driver.switch(journal.goal_image, hosts, elapsed=run.elapsed)
         except Exception as error:  # the record must say why, whatever it was
             return "failed", f"\nrollback failed too: {_reason(error)}"
+        if switched.traffic_at:
+            run.durations["to_traffic"] = switched.traffic_at - run.began
         self._note_progress(journal, switched)
         if switched.missed:
             done, missed = ", ".join(switched.done) or "no host", ", ".join(switched.missed)
@@ -406,6 +408,7 @@ class Releaser:
 
     def rollback(self, to: str | None, *, lease_seconds: float = DEFAULT_TTL_SECONDS) -> Outcome:
         """Every app host to the last known-good (or the named) release; runs to its end once started."""
+        began = time.monotonic()  # a warm switch's `to_traffic` counts from the command's start
         hosts = self.driver.hosts()
         with shielded(), self._locked(f"rollback to {to or 'last known good'}", lease_seconds) as (lease, snapshot):
             running, unreachable = self.driver.read()
@@ -416,7 +419,7 @@ class Releaser:
             goal = history.rollback_target(to)
             record = AuditRecord(self.env, "rollback", current_actor(), to_version=goal.version,
                                  from_version=current.version if current else version_of(current_image))  # fmt: skip
-            run = _Run(lease, record, history)
+            run = _Run(lease, record, history, began=began)
             run.journal = Journal("rollback", record.id, record.actor, record.from_version, current_image,
                                   goal.version, goal.image)  # fmt: skip
             run.journal.aim(ROLLING_OUT, goal.image, hosts)
@@ -473,6 +476,8 @@ class Releaser:
         if hosts:
             with run.timed("switch"):
                 switched = self.driver.switch(journal.goal_image, hosts, elapsed=run.elapsed)
+            if switched.traffic_at:  # a warm switch: the time the clients care about
+                run.durations["to_traffic"] = switched.traffic_at - run.began
         self._note_progress(journal, switched)
         journal.mark(unreachable, UNREACHABLE)
         missed = sorted(set(switched.missed) | set(unreachable))

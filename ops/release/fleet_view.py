@@ -46,11 +46,10 @@ class HostView:
     def active_image(self) -> str:
         return self.images.get(self.active, "")
 
-    @property
-    def consistent(self) -> bool:
-        """The active slot serves, and the idle slot is stopped."""
+    def warm_slot(self, image: str) -> str:
+        """The idle slot when it runs `image` (kept warm by the last release), else ""."""
         idle = [slot for slot in self.states if slot != self.active]
-        return self.states.get(self.active) == "active" and all(self.states[slot] != "active" for slot in idle)
+        return next((slot for slot in idle if self.states[slot] == "active" and self.images.get(slot) == image), "")
 
 
 def parse(output: str) -> tuple[dict[str, HostView], list[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,9 @@ from ops.release.target import ReleaseTarget
 from ops.release.traffic import TrafficLog
 
 Say = Callable[[str], None]
+
+# A warm switch trusts what each host ran only when it was read this recently (by the same command).
+VIEWS_FRESH_SECONDS = 60.0
 
 
 def _completed(done_file: Path, image: str) -> set[str]:
@@ -53,6 +57,8 @@ class HostsDriver:
         self.target = target
         self.say = say
         self.reports = target.reports_dir
+        self._views: dict[str, fleet_view.HostView] = {}
+        self._views_at = 0.0
 
     def hosts(self) -> list[str]:
         return self.target.app_hosts()
@@ -60,6 +66,7 @@ class HostsDriver:
     def read(self) -> tuple[dict[str, str], list[str]]:
         """The image each reachable app host serves from its active slot, and the unreachable hosts."""
         views, unreachable = fleet_view.read_reachable(self.target)
+        self._views, self._views_at = views, time.monotonic()  # a switch right after may use the warm slots
         return {host: view.active_image for host, view in views.items()}, unreachable
 
     def check_can_release(self, *, canary: bool = False) -> None:  # noqa: ARG002 (every host platform has nginx)
@@ -162,6 +169,7 @@ class HostsDriver:
         Needs no monitoring host. A host that is unreachable or fails is reported in `missed`; an
         lb failure means nginx may not serve what the hosts run, which is an error."""
         started = time.monotonic()
+        traffic_at = self._flip_to_warm_slots(image, hosts)
         done_file = self.reports / "switch-done.json"
         done_file.unlink(missing_ok=True)
         run = self._play(
@@ -195,4 +203,26 @@ class HostsDriver:
         took = time.monotonic() - started
         left = f"; missed {', '.join(missed)}" if missed else ""
         self.say(f"   switched {', '.join(done) or 'no host'} in {took:.0f}s{left}")
-        return SwitchResult(done, missed, problems)
+        return SwitchResult(done, missed, problems, traffic_at)
+
+    def _flip_to_warm_slots(self, image: str, hosts: list[str]) -> float:
+        """When every app host's idle slot still runs `image`, nginx is switched to those slots at once
+        (slipway-upstream-flip on each lb, no Ansible); rollback.yml then finds them serving and
+        only records the switch, moves the workers and stops the slots left. Returns when nginx
+        switched (time.monotonic()), or 0.0 when the slots were not all warm or a flip failed."""
+        views, self._views = self._views, {}
+        fresh = time.monotonic() - self._views_at < VIEWS_FRESH_SECONDS
+        every_host = set(views) == set(hosts) == set(self.target.app_hosts())
+        if not fresh or not every_host or not all(views[host].warm_slot(image) for host in hosts):
+            return 0.0
+        for lb in self.target.group_hosts("lb"):
+            done = subprocess.run(
+                [*self.target.ssh(lb), "sudo -n /usr/local/sbin/slipway-upstream-flip"],
+                capture_output=True, text=True, check=False, timeout=60,
+            )  # fmt: skip
+            if done.returncode != 0:
+                self.say(f"   {lb}: the warm switch did not run ({done.stderr.strip()[-200:]}); switching with Ansible")
+                return 0.0
+        warm = ", ".join(f"{host}: {views[host].warm_slot(image)}" for host in hosts)
+        self.say(f"   nginx serves the slots kept warm ({warm})")
+        return time.monotonic()

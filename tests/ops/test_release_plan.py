@@ -58,7 +58,16 @@ def test_parse_reads_each_hosts_slots_and_unreachable_hosts() -> None:
 
     assert unreachable == ["app2"]
     assert views["app1"].active_image == "r/slipway/app:v2-abc1234"
-    assert views["app1"].consistent
+    assert views["app1"].warm_slot("r/slipway/app:v1-abc1234") == ""  # blue is stopped
+
+
+def test_a_warm_slot_runs_the_image_beside_the_active_one() -> None:
+    view = HostView("app1", "green", {"blue": "r/app:v1", "green": "r/app:v2"}, {"blue": "active", "green": "active"},
+                    "r/app:v2", "active", "r/app:v2")  # fmt: skip
+
+    assert view.warm_slot("r/app:v1") == "blue"
+    assert view.warm_slot("r/app:v2") == ""  # the active slot is not warm
+    assert view.warm_slot("r/app:v3") == ""
 
 
 def _view(host: str, image: str) -> HostView:
