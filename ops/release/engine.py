@@ -30,7 +30,7 @@ from ops.release.analysis import GatePolicy, Verdict, judge
 from ops.release.audit import AuditRecord
 from ops.release.driver import BatchSettings, ReleaseDriver, SwitchResult
 from ops.release.fleet_view import version_of
-from ops.release.history import DEFAULT_KEEP, History, Release
+from ops.release.history import DEFAULT_KEEP, History, Release, VersionTakenError
 from ops.release.image import check_version
 from ops.release.journal import DONE, MOVING, ON_GOAL, ROLLING_BACK, ROLLING_OUT, UNREACHABLE, WAITING, Journal
 from ops.release.lock import DEFAULT_TTL_SECONDS, Lease, LeaseLostError, LockInfo, current_actor
@@ -196,6 +196,12 @@ class Releaser:
                 raise
             except CanaryPausedError as paused:
                 raise self._paused(run, version, paused) from None
+            except VersionTakenError as taken:  # refused before any host moved: nothing to undo or mark bad
+                if run.journal is not None:
+                    run.journal.phase = DONE
+                run.record.finish("refused", taken.message)
+                run.save()
+                raise
             except BaseException as failure:  # errors, exceptions and signals all roll back
                 with shielded():
                     self._undo(run, _reason(failure))
@@ -221,7 +227,8 @@ class Releaser:
         with run.timed("image"):
             image = self.driver.prepare(version, options.from_image)
         self.say(f"   image {image.pull_name} ({run.durations['image']:.0f}s)")
-        history.record(Release(version, image.pull_name, image.commit))
+        history.check_unused(version, image.content)
+        history.record(Release(version, image.pull_name, image.commit, content=image.content))
         run.journal.to_image = image.pull_name
         run.journal.aim(ROLLING_OUT, image.pull_name, hosts)
         run.save()
@@ -419,6 +426,10 @@ class Releaser:
             goal = history.rollback_target(to)
             record = AuditRecord(self.env, "rollback", current_actor(), to_version=goal.version,
                                  from_version=current.version if current else version_of(current_image))  # fmt: skip
+            if current is not None and current.version != goal.version:
+                # Rolled back from: bad, so the next rollback goes further back, not forward to it.
+                current.known_good = False
+                current.bad_reason = f"rolled back from by {record.actor} to {goal.version}"
             run = _Run(lease, record, history, began=began)
             run.journal = Journal("rollback", record.id, record.actor, record.from_version, current_image,
                                   goal.version, goal.image)  # fmt: skip

@@ -1,9 +1,12 @@
 """The releases kept for an environment: their images, which one runs, and the last known good.
 
 The history is kept with the environment (ops/release/state_agent.py) and lists releases newest
-first. A release becomes `known_good` once it passed every gate on every host; rollback without
-`--to` goes back to the newest known-good release other than the current one. Pruning keeps the newest N and never the
-current or the last known-good release, so a rollback target always exists.
+first. A release becomes `known_good` once it passed every gate on every host, and bad when it
+failed or was rolled back from; rollback without `--to` goes back to the newest known-good release
+other than the current one, so a second rollback goes further back, never forward to the release
+the first one left. A version name is bound to its content: never released again with another.
+Pruning keeps the newest N and never the current or the last known-good release, so a rollback
+target always exists.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from ops.errors import OpsError
 DEFAULT_KEEP = 5
 
 
+class VersionTakenError(OpsError):
+    """The version name was released before with other content: nothing was changed."""
+
+
 @dataclass
 class Release:
     version: str
@@ -25,6 +32,7 @@ class Release:
     created_at: float = field(default_factory=time.time)
     known_good: bool = False
     bad_reason: str = ""
+    content: str = ""  # the ID of the image the version was stamped on ("" for older records)
 
 
 @dataclass
@@ -56,6 +64,16 @@ class History:
     def record(self, release: Release) -> None:
         """Add (or refresh) a release at the top of the list."""
         self.releases = [release] + [kept for kept in self.releases if kept.version != release.version]
+
+    def check_unused(self, version: str, content: str) -> None:
+        """A version name means one content for good: releasing it again with another is refused."""
+        kept = self.find(version)
+        if kept is not None and kept.content and content and kept.content != content:
+            raise VersionTakenError(
+                f"version {version} was released before with other content ({kept.content[:19]}, not {content[:19]})",
+                step="check the version",
+                fix="give this build a new version (`--version`); a version name always means the same image",
+            )
 
     def last_known_good(self, *, excluding: str = "") -> Release | None:
         return next((r for r in self.releases if r.known_good and r.version != excluding), None)

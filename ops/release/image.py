@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 
 from ops import images
-from ops.docker_cli import docker, exists
+from ops.docker_cli import docker, exists, inspect
 from ops.errors import OpsError
 from ops.fleet import registry
 from ops.fleet.state import FleetState
 
+REVISION_LABEL = "org.opencontainers.image.revision"
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -35,6 +36,9 @@ class ReleaseImage:
     commit: str
     local_tag: str  # slipway/app:<version>-<commit> on this machine
     pull_name: str  # what the hosts pull
+    # The content released: the ID (a digest of its layers and config) of the image the version was
+    # stamped on. The same version name is never released again with another one.
+    content: str = ""
 
 
 def stamp_version(base: str, version: str, commit: str) -> str:
@@ -43,7 +47,7 @@ def stamp_version(base: str, version: str, commit: str) -> str:
     dockerfile = (
         f"FROM {base}\n"
         f"ENV APP_VERSION={version}\n"
-        f'LABEL org.opencontainers.image.version="{version}" org.opencontainers.image.revision="{commit}"\n'
+        f'LABEL org.opencontainers.image.version="{version}" {REVISION_LABEL}="{commit}"\n'
     )
     docker("build", "-q", "-t", tag, "-", input_bytes=dockerfile.encode(), step=f"stamp version {version}")
     return tag
@@ -59,10 +63,13 @@ def prepare(version: str, state: FleetState, *, from_image: str = "") -> Release
                 step="find the image to release",
                 fix="build it first (`python -m ops.images app`) or drop --from-image to build the current code",
             )
-        base, commit = from_image, images.git_commit()
+        labels = inspect("image", from_image).get("Config", {}).get("Labels") or {}
+        # The image's own commit (the app build labels it), not this checkout's.
+        base, commit = from_image, labels.get(REVISION_LABEL) or images.git_commit()
     else:
         built = images.build_app_image()
         base, commit = built.tag, built.commit
+    content = str(inspect("image", base).get("Id", ""))
     local_tag = stamp_version(base, version, commit)
     pull_name = registry.push_image(state, local_tag)
-    return ReleaseImage(version, commit, local_tag, pull_name)
+    return ReleaseImage(version, commit, local_tag, pull_name, content)

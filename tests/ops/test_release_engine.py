@@ -35,6 +35,7 @@ class FakeHosts:
         self.on_batch: dict[int, object] = {}
         self.batches = 0
         self.switches: list[tuple[str, list[str]]] = []
+        self.content = "sha256:aaaa"  # what the next prepared image was stamped on
 
     def hosts(self) -> list[str]:
         return sorted(self.images)
@@ -47,7 +48,8 @@ class FakeHosts:
         return None
 
     def prepare(self, version: str, _from_image: str) -> ReleaseImage:
-        return ReleaseImage(version, "bbbbbbb", f"slipway/app:{version}", V2 if version == "v2" else f"reg/{version}")
+        image = V2 if version == "v2" else f"reg/{version}"
+        return ReleaseImage(version, "bbbbbbb", f"slipway/app:{version}", image, self.content)
 
     def forget_reports(self) -> None:
         return None
@@ -293,3 +295,33 @@ def test_release_is_refused_while_another_holds_the_lock(
 
     assert "bo@laptop" in refused.value.message
     assert fleet.batches == 0
+
+
+def test_second_rollback_goes_further_back_never_forward(fleet: FakeHosts, store: ReleaseStore, tmp_path: Path) -> None:
+    releaser = _releaser(fleet, store, tmp_path)
+    for version in ("v2", "v3"):
+        releaser.release(version, OPTIONS)
+
+    assert releaser.rollback(None).version == "v2"
+    assert releaser.rollback(None).version == "v1"
+
+    history = store.snapshot().history
+    assert set(fleet.images.values()) == {V1}
+    assert "rolled back from" in history.find("v3").bad_reason  # type: ignore[union-attr]
+    assert "rolled back from" in history.find("v2").bad_reason  # type: ignore[union-attr]
+
+
+def test_version_name_is_never_released_again_with_other_content(
+    fleet: FakeHosts, store: ReleaseStore, tmp_path: Path
+) -> None:
+    releaser = _releaser(fleet, store, tmp_path)
+    releaser.release("v2", OPTIONS)
+    releaser.rollback(None)
+    fleet.content = "sha256:bbbb"
+
+    with pytest.raises(OpsError, match="released before with other content"):
+        releaser.release("v2", OPTIONS)
+
+    assert set(fleet.images.values()) == {V1}
+    fleet.content = "sha256:aaaa"
+    assert releaser.release("v2", OPTIONS).result == "released"  # the same content may go out again
