@@ -20,6 +20,7 @@ A kubernetes stack needs an explicit `--version TAG` (an image in its registry);
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from typing import TypeAlias
 
@@ -28,7 +29,14 @@ from ops.deploy import local
 from ops.deploy.progress import say
 from ops.errors import OpsError
 from ops.release import audit, fleet_view
-from ops.release.engine import DEFAULT_CANARY_STEPS, DEFAULT_STEP_SECONDS, Outcome, ReleaseOptions, parse_canary_steps
+from ops.release.engine import (
+    DEFAULT_CANARY_STEPS,
+    DEFAULT_STEP_SECONDS,
+    Outcome,
+    ReleaseOptions,
+    Releaser,
+    parse_canary_steps,
+)
 from ops.release.environments import is_kubernetes_stack, open_releaser
 from ops.release.image import check_version
 from ops.release.lock import DEFAULT_TTL_SECONDS
@@ -86,6 +94,11 @@ def add_parser(commands: Subparsers) -> None:
         f"(default {default_steps}), each judged against the old version",
     )  # fmt: skip
     release.add_argument(
+        "--config-only", action="store_true",
+        help="ship the app environment as the inventory describes it now, with the running image, as a release "
+        "(default version: the running one with -config-TIME)",
+    )  # fmt: skip
+    release.add_argument(
         "--step-seconds",
         type=int,
         default=DEFAULT_STEP_SECONDS,
@@ -139,11 +152,15 @@ def _release(args: argparse.Namespace) -> int:
     canary = parse_canary_steps(args.canary) if args.canary is not None else ()
     if args.step_seconds < 1:
         raise OpsError("--step-seconds must be at least 1", step="read the options", fix="e.g. --step-seconds 30")
+    if args.config_only and args.from_image:
+        raise OpsError("--config-only ships the running image: drop --from-image", step="read the options",
+                       fix=f"`./deploy.sh {args.env} --config-only`")  # fmt: skip
     releaser = open_releaser(args.env, say=say)
-    version = check_version(args.version or default_version())
+    version = check_version(args.version or (_config_version(releaser) if args.config_only else default_version()))
     options = ReleaseOptions(
         serial=args.serial, bake_seconds=args.bake, ready_timeout=args.ready_timeout, keep=args.keep,
         from_image=args.from_image, lease_seconds=args.lease, canary=canary, step_seconds=args.step_seconds,
+        config_only=args.config_only,
     )  # fmt: skip
     how = (
         f"canary {' -> '.join(f'{step}%' for step in canary)}, {args.step_seconds}s each"
@@ -154,6 +171,12 @@ def _release(args: argparse.Namespace) -> int:
     done = releaser.release(version, options)
     say(f"{args.env}: released {done.version} (was {done.previous}) in {done.seconds:.0f}s")
     return 0
+
+
+def _config_version(releaser: Releaser) -> str:
+    """`<running version>-config-<MMDDHHMM>`: a config-only release is a version of its own."""
+    running = releaser.history().current or "release"
+    return f"{running.split('-config-')[0]}-config-{time.strftime('%m%d%H%M%S')}"[:64]
 
 
 def _report(env: str, action: str, done: Outcome) -> int:

@@ -65,6 +65,9 @@ class ReleaseOptions:
     # Bakes of `step_seconds` added to a step whose traffic is too thin to judge, before pausing.
     extensions: int = 2
     policy: GatePolicy = field(default_factory=GatePolicy)
+    # Ship the environment staged from the inventory with the running release's image, as a
+    # release of its own (a new version), instead of a new image.
+    config_only: bool = False
 
 
 DEFAULT_CANARY_STEPS = (5, 25, 50)
@@ -225,7 +228,8 @@ class Releaser:
         run.save()  # the audit record says "running" from here on, whatever happens next
         self.say(f"   running {previous.version} on {', '.join(hosts)}")
         with run.timed("image"):
-            image = self.driver.prepare(version, options.from_image)
+            image = self.driver.prepare(version, self._config_only_base(previous_image) if options.config_only
+                                        else options.from_image)  # fmt: skip
         self.say(f"   image {image.pull_name} ({run.durations['image']:.0f}s)")
         history.check_unused(version, image.content)
         history.record(Release(version, image.pull_name, image.commit, content=image.content))
@@ -334,6 +338,18 @@ class Releaser:
             fix=f"send it more traffic and judge by hand, then `./deploy.sh promote {self.env}` to switch every "
             f"host to {version}, or `./deploy.sh abort {self.env}` to go back",
         )
+
+    def _config_only_base(self, running_image: str) -> str:
+        """The local image the running release was stamped as: a config-only release stamps it anew."""
+        local = self.driver.local_image(running_image)
+        if not local:
+            raise OpsError(
+                f"the running image {running_image} is not on this machine",
+                step="find the image to release",
+                fix="run the config-only release from the machine that released the running version, or release "
+                "a built image with --from-image",
+            )
+        return local
 
     def _one_image(self, hosts: list[str]) -> str:
         """The one image every app host serves; refuses an unreachable host or mixed versions."""

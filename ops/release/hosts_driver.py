@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ops import images
+from ops.docker_cli import exists
 from ops.errors import OpsError
 from ops.playbook import PlaybookRun, failure_error, run_playbook
 from ops.release import fleet_view
@@ -83,6 +85,10 @@ class HostsDriver:
         state = self.target.fleet_state()
         assert state is not None
         return prepare(version, state, from_image=from_image)
+
+    def local_image(self, image: str) -> str:
+        local = f"{images.APP_REPOSITORY}:{image.rsplit(':', 1)[-1]}"
+        return local if exists("image", local) else ""
 
     # --- playbooks -------------------------------------------------------------------------------
 

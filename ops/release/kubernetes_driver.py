@@ -134,6 +134,13 @@ class KubernetesDriver:
         problem = self._apply(image)
         return SwitchResult([], hosts, problem) if problem else SwitchResult(hosts, [], "")
 
+    def local_image(self, image: str) -> str:  # noqa: ARG002
+        raise OpsError(
+            "config-only releases are for environments of hosts",
+            step="read the options",
+            fix="change the stack's config and run `pulumi up`: a kubernetes Deployment rolls out a new config itself",
+        )
+
     def traffic(self) -> TrafficLog:
         _no_canary()
 

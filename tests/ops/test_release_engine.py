@@ -47,7 +47,11 @@ class FakeHosts:
     def check_can_release(self, **_: object) -> None:
         return None
 
-    def prepare(self, version: str, _from_image: str) -> ReleaseImage:
+    def local_image(self, image: str) -> str:
+        return f"slipway/app:{image.rsplit(':', 1)[-1]}"
+
+    def prepare(self, version: str, from_image: str) -> ReleaseImage:
+        self.prepared_from = from_image
         image = V2 if version == "v2" else f"reg/{version}"
         return ReleaseImage(version, "bbbbbbb", f"slipway/app:{version}", image, self.content)
 
@@ -325,3 +329,13 @@ def test_version_name_is_never_released_again_with_other_content(
     assert set(fleet.images.values()) == {V1}
     fleet.content = "sha256:aaaa"
     assert releaser.release("v2", OPTIONS).result == "released"  # the same content may go out again
+
+
+def test_config_only_release_stamps_the_running_image_as_a_new_version(
+    fleet: FakeHosts, store: ReleaseStore, tmp_path: Path
+) -> None:
+    done = _releaser(fleet, store, tmp_path).release("v1-config-1", ReleaseOptions(config_only=True))
+
+    assert done.result == "released"
+    assert fleet.prepared_from == "slipway/app:v1-aaaaaaa"  # the running release's image, stamped anew
+    assert store.snapshot().history.current == "v1-config-1"
