@@ -7,6 +7,7 @@ hosts) through Ansible, kubernetes stacks through Pulumi and kubectl, with one e
     ./deploy.sh status ENV              what runs where, and where it differs from the journal
     ./deploy.sh ENV --canary [5,25,50]  release V as a canary: a growing share of the requests,
                                         judged against the old version at each step
+    ./deploy.sh pause ENV               hold a running canary at its step
     ./deploy.sh resume ENV | abort ENV  finish / undo a release whose controller stopped (or a
                                         paused canary); `promote ENV` is resume
     ./deploy.sh history ENV             the audit log: who released what, when, how it went
@@ -120,6 +121,7 @@ def add_parser(commands: Subparsers) -> None:
     lock = _add(commands, "lock", "hold releases of ENV off until `unlock` (or the expiry)", _lock)
     lock.add_argument("--ttl", type=int, default=1800, metavar="SECONDS", help="expiry (default 1800)")
     lock.add_argument("--reason", default="held by hand", help="what the lock is for (shown to whoever is refused)")
+    _add(commands, "pause", "hold ENV's running canary at its step (then `promote` or `abort`)", _pause)
     _add(commands, "unlock", "break ENV's deploy lock, whoever holds it (recorded in the audit log)", _unlock)
 
 
@@ -232,6 +234,11 @@ def _status(args: argparse.Namespace) -> int:
         say("  a command is working on it now (the lock is held)" if running_now else
             f"  `./deploy.sh resume {args.env}` finishes it, `./deploy.sh abort {args.env}` undoes it")  # fmt: skip
         return 3
+    return 0
+
+
+def _pause(args: argparse.Namespace) -> int:
+    say(open_releaser(args.env).request_pause())
     return 0
 
 

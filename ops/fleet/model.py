@@ -50,6 +50,7 @@ COMMAND_WORDS = frozenset(
         "unlock",
         "resume",
         "promote",
+        "pause",
         "abort",
         "help",
     }

@@ -44,6 +44,8 @@ Say = Callable[[str], None]
 # A canary step's bake: at 60 requests/s, 45 s per step catches a route failing 2% of its
 # requests in 99% of releases (`make bench-gate`); 30 s only in 95%.
 DEFAULT_STEP_SECONDS = 45
+# How often a baking canary looks for a pause request (`./deploy.sh pause ENV`).
+PAUSE_CHECK_SECONDS = 5.0
 
 
 @dataclass
@@ -90,10 +92,10 @@ def parse_canary_steps(text: str) -> tuple[int, ...]:
 
 
 class CanaryPausedError(Exception):
-    """The canary's traffic stayed too thin to judge: the release waits for a person."""
+    """The canary waits for a person: its traffic stayed too thin to judge, or someone asked."""
 
-    def __init__(self, weight: int, verdict: Verdict) -> None:
-        super().__init__(f"the canary at {weight}% saw too few requests to judge: {'; '.join(verdict.reasons)}")
+    def __init__(self, weight: int, why: str) -> None:
+        super().__init__(f"the canary at {weight}% {why}")
         self.weight = weight
 
 
@@ -302,7 +304,7 @@ class Releaser:
                     fix="the new version answers worse than the old one: see `./deploy.sh history ENV`",
                 )
             if verdict.outcome != "pass":
-                raise CanaryPausedError(weight, verdict)
+                raise CanaryPausedError(weight, f"saw too few requests to judge: {'; '.join(verdict.reasons)}")
         with run.timed("promote"):
             self.driver.promote(image, hosts, settings, elapsed=run.elapsed)
         run.journal.mark(hosts, ON_GOAL)
@@ -315,7 +317,12 @@ class Releaser:
         """Judge everything since the canary began after each bake; thin traffic bakes longer."""
 
         def bake_and_judge() -> Verdict:
-            time.sleep(options.step_seconds)
+            ends = time.monotonic() + options.step_seconds
+            while (left := ends - time.monotonic()) > 0:
+                time.sleep(min(left, PAUSE_CHECK_SECONDS))
+                asked = self.store.snapshot(last_audit=1).pause_requested_by
+                if asked:
+                    raise CanaryPausedError(weight, f"was paused by {asked}")
             seen = traffic.since(marks)
             return judge(seen.baseline, seen.canary, options.policy)
 
@@ -539,6 +546,13 @@ class Releaser:
         self._audit_takeover(lease, replaced)
         lease.commit(audit=AuditRecord(self.env, "lock-held", current_actor(), result="done", reason=reason,
                                        finished_at=time.time()).to_dict())  # fmt: skip
+
+    def request_pause(self) -> str:
+        """`./deploy.sh pause`: the running canary holds at its step and exits (`promote` or `abort` go on)."""
+        held = self.store.request_pause()
+        if held is None:
+            return f"nothing runs on {self.env}: there is no canary to pause"
+        return f"{self.env}: asked {held.holder} ({held.purpose}) to pause; a canary holds within seconds"
 
     def break_lock(self) -> str:
         record = AuditRecord(self.env, "lock-broken", current_actor(), result="done", finished_at=time.time())

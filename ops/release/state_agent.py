@@ -6,7 +6,8 @@ exclusive flock on ROOT/.mutex, so controllers on different machines are seriali
 
 Files under ROOT: `lock.json` (the deploy lock), `fence` (the last fencing token handed out; it
 only grows), `journal.json` (the intended state of the release in progress, or of the last one),
-`history.json` (kept releases) and `audit.jsonl` (one record per line, updated by id).
+`history.json` (kept releases), `audit.jsonl` (one record per line, updated by id) and
+`pause.json` (who asked the lock's holder to pause a canary).
 
 Expiry is judged by this host's clock, so controllers with skewed clocks agree. A write carries
 the writer's fencing token and is refused unless that token holds the lock: a controller whose
@@ -139,15 +140,30 @@ def commit(root: Path, request: dict[str, Any], _now: float) -> Answer:
     return {"ok": True}
 
 
+def pause(root: Path, request: dict[str, Any], now: float) -> Answer:
+    """Ask the command holding the lock to pause (it reads the request between its steps)."""
+    lock = _read(root, "lock.json")
+    if not lock or now >= lock["expires_at"]:
+        return {"ok": False, "held": lock}
+    _write(root, "pause.json", {"token": lock["token"], "by": request["by"], "at": now})
+    return {"ok": True, "held": lock}
+
+
 def read(root: Path, request: dict[str, Any], _now: float) -> Answer:
     last = int(request.get("last_audit", 0))
     audit = _audit(root)
+    lock = _read(root, "lock.json")
+    wanted = _read(root, "pause.json")
     return {
         "ok": True,
-        "lock": _read(root, "lock.json"),
+        "lock": lock,
         "journal": _read(root, "journal.json"),
         "history": _read(root, "history.json"),
         "audit": audit[-last:] if last else audit,
+        # A pause request counts only for the lock it was made against.
+        "pause": wanted
+        if isinstance(lock, dict) and isinstance(wanted, dict) and _holds(lock, wanted.get("token"))
+        else None,
     }
 
 
@@ -158,6 +174,7 @@ OPERATIONS = {
     "break": break_lock,
     "commit": commit,
     "read": read,
+    "pause": pause,
 }
 
 

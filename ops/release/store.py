@@ -26,6 +26,7 @@ class Snapshot:
     history: History
     audit: list[AuditRecord]
     now: float
+    pause_requested_by: str = ""  # someone asked the lock's holder to pause (`./deploy.sh pause`)
 
 
 class ReleaseStore:
@@ -66,6 +67,11 @@ class ReleaseStore:
         assert info is not None
         return Lease(self.agent, self.env, info, ttl), LockInfo.from_dict(answer.get("replaced"))
 
+    def request_pause(self) -> LockInfo | None:
+        """Ask the command holding the lock to pause; the lock it was asked of (None: nothing runs)."""
+        answer = self.agent.call("pause", {"by": current_actor()})
+        return LockInfo.from_dict(answer.get("held")) if answer["ok"] else None
+
     def break_lock(self, record: AuditRecord) -> LockInfo | None:
         answer = self.agent.call("break", {"audit": record.to_dict()})
         return LockInfo.from_dict(answer.get("held"))
@@ -78,4 +84,5 @@ def _snapshot(answer: dict[str, Any]) -> Snapshot:
         history=History.from_dict(answer.get("history") or {}),
         audit=[record for item in answer.get("audit") or [] if (record := AuditRecord.from_dict(item))],
         now=float(answer["now"]),
+        pause_requested_by=str((answer.get("pause") or {}).get("by", "")),
     )

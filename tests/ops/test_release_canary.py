@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ops.errors import OpsError
+from ops.release import engine
 from ops.release.analysis import Request
 from ops.release.engine import ReleaseOptions, Releaser, parse_canary_steps
 from ops.release.store import ReleaseStore
@@ -227,3 +228,22 @@ def test_log_is_read_from_the_mark_and_from_the_start_after_a_rotation(tmp_path:
     rotated = read(log, {"inode": inode + 1, "offset": offset, "record": str(record)})
     assert rotated["rotated"]
     assert len(rotated["attempts"]) == 2
+
+
+def test_pause_asked_from_elsewhere_holds_the_canary_at_its_step(
+    store: ReleaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "PAUSE_CHECK_SECONDS", 0.05)
+    monkeypatch.setenv("SLIPWAY_ACTOR", "oncall@laptop")
+    fleet = CanaryHosts(FakeTraffic(_requests(2000), _requests(400)))
+    fleet.start_canary = lambda *_, **__: fleet.weights.append(5) or store.request_pause()  # type: ignore[method-assign]
+
+    with pytest.raises(OpsError, match="paused at 5%") as paused:
+        _releaser(fleet, store).release("v2", ReleaseOptions(canary=(5, 50), step_seconds=1))
+
+    snapshot = store.snapshot()
+    assert "paused by oncall@laptop" in paused.value.detail
+    assert fleet.log.reads == 0  # held before it judged
+    assert snapshot.audit[-1].result == "paused"
+    assert snapshot.pause_requested_by == ""  # the request belonged to that run's lock
+    assert "nothing runs" in _releaser(fleet, store).request_pause()
