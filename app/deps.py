@@ -46,12 +46,24 @@ API_KEY_HEADER = APIKeyHeader(
 )
 
 
-async def require_api_key(services: ServicesDep, x_api_key: Annotated[str | None, Security(API_KEY_HEADER)]) -> int:
-    if not x_api_key:
-        raise ApiError(401, "missing API key: send it in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
-    key_id = await services.keys.verify(services.sessionmaker, x_api_key)
+async def require_api_key(
+    request: Request, services: ServicesDep, x_api_key: Annotated[str | None, Security(API_KEY_HEADER)]
+) -> int:
+    client = request.client.host if request.client else "unknown"
+    key_id = services.keys.cached_id(x_api_key) if x_api_key else None
     if key_id is None:
-        raise ApiError(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
+        # Guessing keys costs a database lookup each: a client that keeps failing waits instead.
+        retry_after = services.auth_failures.exhausted(client)
+        if retry_after is not None:
+            raise ApiError(
+                429, "too many failed authentications from this address", headers={"Retry-After": str(retry_after)}
+            )
+        if x_api_key:
+            key_id = await services.keys.verify(services.sessionmaker, x_api_key)
+    if key_id is None:
+        services.auth_failures.hit(client)
+        message = "invalid or revoked API key" if x_api_key else "missing API key: send it in the X-API-Key header"
+        raise ApiError(401, message, headers={"WWW-Authenticate": "ApiKey"})
     retry_after = services.limiter.hit(key_id)
     if retry_after is not None:
         raise services.limiter.refusal(retry_after)

@@ -13,12 +13,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
+from app.bodylimit import JsonBodyLimitMiddleware
 from app.errors import install_error_handlers
 from app.hosts import TrustedHostsMiddleware
 from app.hotpath import GZIP_LEVEL, GZIP_MINIMUM_BYTES, HotPaths
 from app.metrics import APP_INFO, REGISTRY, PoolCollector, precreate_request_series, set_build_info
 from app.middleware import RequestContextMiddleware
 from app.routers import health, projects, sessions, stats, videos
+from app.schemas import JSON_BODY_MAX
 from app.services import Services
 from app.settings import Settings, get_settings
 
@@ -62,13 +64,15 @@ def create_app(settings: Settings | None = None) -> SlipwayAPI:
         REGISTRY.register(collector)
         APP_INFO.labels(settings.app_version).set(1)
         set_build_info(settings.slipway_version, settings.slipway_slot)
-        limiter = asyncio.create_task(services.limiter.run())
+        limiters = [services.limiter, services.auth_failures]
+        flushing = [asyncio.create_task(limiter.run()) for limiter in limiters]
         try:
             yield
         finally:
-            services.limiter.stop()
+            for limiter in limiters:
+                limiter.stop()
             # The last flush finishes before the Redis client closes under it.
-            _done, running = await asyncio.wait([limiter], timeout=2)
+            _done, running = await asyncio.wait(flushing, timeout=2)
             for task in running:
                 task.cancel()
             REGISTRY.unregister(collector)
@@ -86,6 +90,9 @@ def create_app(settings: Settings | None = None) -> SlipwayAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
         docs_url="/docs" if settings.app_env != "production" else None,
         redoc_url=None,
+        # A redirect to the slash-less path would be built from the request's Host header: an
+        # open redirect behind any proxy that passes Host through. Paths are exact instead.
+        redirect_slashes=False,
     )
     app.state.services = services
     install_error_handlers(app)
@@ -98,6 +105,7 @@ def create_app(settings: Settings | None = None) -> SlipwayAPI:
     )
     app.state.route_methods = [(route.path_regex, frozenset(route.methods or ())) for route in routes]
 
+    app.add_middleware(JsonBodyLimitMiddleware, max_bytes=JSON_BODY_MAX)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
     if settings.cors_origins:
         app.add_middleware(

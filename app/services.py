@@ -13,7 +13,7 @@ from app.cache import ResponseCache
 from app.db import create_engine, create_sessionmaker
 from app.jobqueue import JobQueue
 from app.middleware import Lifecycle
-from app.ratelimit import RateLimiter
+from app.ratelimit import RateLimiter, redis_storage
 from app.readpool import ReadPool
 from app.redis_client import Breaker, create_redis
 from app.settings import Settings
@@ -32,6 +32,7 @@ class Services:
     breaker: Breaker
     stats_cache: ResponseCache
     limiter: RateLimiter
+    auth_failures: RateLimiter  # failed authentications per client address
     queue: JobQueue
     storage: Storage
     keys: KeyVerifier
@@ -42,6 +43,7 @@ class Services:
         engine = create_engine(settings)
         redis = create_redis(settings)
         breaker = Breaker()
+        limits_storage = redis_storage(redis, settings.redis_url.get_secret_value())
         return cls(
             settings=settings,
             engine=engine,
@@ -50,7 +52,10 @@ class Services:
             redis=redis,
             breaker=breaker,
             stats_cache=ResponseCache(redis, breaker, "stats", settings.stats_cache_seconds),
-            limiter=RateLimiter(redis, breaker, settings.rate_limit_per_minute),
+            limiter=RateLimiter(limits_storage, breaker, settings.rate_limit_per_minute),
+            auth_failures=RateLimiter(
+                limits_storage, breaker, settings.failed_auth_per_minute, namespace="auth-failures"
+            ),
             queue=JobQueue(redis, breaker),
             storage=create_storage(settings),
             keys=KeyVerifier(settings.secret_key.get_secret_value(), settings.api_key_cache_seconds),

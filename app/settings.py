@@ -47,10 +47,13 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = []
     trusted_hosts: list[str] = ["*"]
-    # Proxies whose X-Forwarded-For/-Proto are believed. "*" suits a port only the balancer can
-    # reach (the fleet's firewall and the Kubernetes NetworkPolicies make it so).
-    forwarded_allow_ips: str = "*"
+    # The proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or CIDR
+    # ranges): the balancers. From anyone else the headers are ignored and the peer is the client.
+    forwarded_allow_ips: str = "127.0.0.1"
     rate_limit_per_minute: int = Field(600, ge=1)
+    # Requests with a missing or wrong API key, per client address (FORWARDED_ALLOW_IPS decides
+    # whether that is the balancer's X-Forwarded-For or the peer): past it, 429 before any lookup.
+    failed_auth_per_minute: int = Field(30, ge=1)
     api_key_cache_seconds: float = 10.0
     stats_cache_seconds: int = 30
 

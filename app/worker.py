@@ -100,11 +100,13 @@ class Worker:
             log.info("stopping: finishing the current job, taking no new ones")
         self.stopping.set()
 
-    async def run(self, handle_signals: bool = True) -> None:
+    async def run(self, handle_signals: bool = True, serve_metrics: bool = False) -> None:
         if handle_signals:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop)
+        if serve_metrics:  # after the handlers: an open metrics port means SIGTERM is handled
+            start_http_server(self.settings.worker_metrics_port, registry=REGISTRY)
         consumers = [asyncio.create_task(self._consume()) for _ in range(self.settings.worker_concurrency)]
         background = [asyncio.create_task(self._sweep_forever()), asyncio.create_task(self._watch_queue())]
         await self.stopping.wait()
@@ -227,9 +229,8 @@ class Worker:
 
 def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_level, "worker")
-    start_http_server(settings.worker_metrics_port, registry=REGISTRY)
     APP_INFO.labels(settings.app_version).set(1)
     set_build_info(settings.slipway_version, settings.slipway_slot)
     for result in ("ready", "failed", "requeued"):
         WORKER_JOBS.labels(result)
-    asyncio.run(Worker(settings).run())
+    asyncio.run(Worker(settings).run(serve_metrics=True))

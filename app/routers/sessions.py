@@ -16,7 +16,14 @@ from app.errors import BODY_ERRORS, KEYED_ERRORS, ApiError, error_responses, lin
 from app.models import DetectionEvent, TestSession, Video
 from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.readpool import ReadPool
-from app.schemas import DetectionBatch, DetectionOut, DetectionsInserted, Page, SessionCreate, SessionOut
+from app.schemas import (
+    DetectionBatch,
+    DetectionOut,
+    DetectionsInserted,
+    Page,
+    SessionCreate,
+    SessionOut,
+)
 from app.services import Services
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"], responses=error_responses(*KEYED_ERRORS))
@@ -92,7 +99,11 @@ async def get_session(session_id: IdPath, session: SessionDep, _: ApiKeyDep) -> 
     return SessionOut.model_validate(await _session_row(session, session_id))
 
 
-@router.post("/{session_id}/detections", status_code=201, responses=error_responses(*BODY_ERRORS, 404))
+@router.post(
+    "/{session_id}/detections",
+    status_code=201,
+    responses=error_responses(*BODY_ERRORS, 404),
+)
 async def ingest_detections(
     session_id: IdPath, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
 ) -> DetectionsInserted:

@@ -32,7 +32,8 @@ CONFIG = Path(__file__).parent / "schemathesis.toml"
 @pytest.fixture
 def served_api(settings: Settings) -> Iterator[str]:
     port = free_port()
-    server = start("serve", settings, PORT=port, APP_ENV="development")
+    # One client sends every request, many of them without a key on purpose.
+    server = start("serve", settings, PORT=port, APP_ENV="development", FAILED_AUTH_PER_MINUTE=1_000_000)
     worker = start("worker", settings, WORKER_METRICS_PORT=free_port())
     try:
         wait_for_port(port, timeout=30)
