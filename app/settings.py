@@ -65,7 +65,10 @@ class Settings(BaseSettings):
 
     worker_metrics_port: int = 9200
     worker_concurrency: int = Field(1, ge=1)
-    job_timeout_seconds: int = 300
+    # A worker renews the lease of its job every third of JOB_LEASE_SECONDS; a job whose lease
+    # ran out (its worker was killed) is reclaimed by the next sweep: within lease + sweep interval.
+    job_lease_seconds: int = Field(30, ge=3)
+    job_timeout_seconds: int = 300  # one video's processing, at most; then it fails with the reason
     sweep_interval_seconds: float = 15.0
     sweep_stuck_after_seconds: int = 60
     max_job_attempts: int = 3

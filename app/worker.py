@@ -2,7 +2,7 @@
 
 PostgreSQL holds every job's state; Redis only carries video ids to wake workers. A job is
 claimed with a conditional UPDATE (uploaded -> processing), so a duplicate queue entry is
-harmless, and a heartbeat keeps a long job from looking stuck. The sweeper puts back on the queue
+harmless, and a heartbeat renews the job's lease (JOB_LEASE_SECONDS) while it runs. The sweeper puts back on the queue
 whatever the queue lost (Redis restarted, a worker killed mid-job), so no accepted upload is lost.
 """
 
@@ -146,7 +146,10 @@ class Worker:
             if result is None:
                 return
             async with self.engine.begin() as connection:
-                await connection.execute(MARK_READY, {"id": video_id, **result})
+                marked = await connection.execute(MARK_READY, {"id": video_id, **result})
+            if not marked.rowcount:  # deleted while it was processed: leave no thumbnail behind
+                await asyncio.to_thread(self.storage.delete, str(result["thumbnail_key"]))
+                return
             WORKER_JOBS.labels("ready").inc()
             log.info("video ready", extra={"video_id": video_id})
         except VideoError as exc:
@@ -171,13 +174,17 @@ class Worker:
                 await asyncio.to_thread(self.storage.download, storage_key, path)
             elif not path.exists():
                 raise VideoError("the stored file is missing")
-            metadata, thumbnail = await asyncio.to_thread(extract, path)
+            try:
+                async with asyncio.timeout(self.settings.job_timeout_seconds):
+                    metadata, thumbnail = await asyncio.to_thread(extract, path)
+            except TimeoutError as exc:
+                raise VideoError(f"processing took longer than {self.settings.job_timeout_seconds} s") from exc
         thumbnail_key = f"videos/{video_id}/thumbnail.jpg"
         await asyncio.to_thread(self.storage.put_bytes, thumbnail_key, thumbnail, "image/jpeg")
         return {**metadata.__dict__, "thumbnail_key": thumbnail_key}
 
     async def _heartbeat(self, video_id: int) -> None:
-        interval = max(1.0, self.settings.job_timeout_seconds / 3)
+        interval = max(1.0, self.settings.job_lease_seconds / 3)
         while True:
             await asyncio.sleep(interval)
             async with self.engine.begin() as connection:
@@ -195,7 +202,7 @@ class Worker:
 
     async def sweep(self) -> int:
         """Re-queue stuck videos once; returns how many were queued."""
-        params = {"stuck": self.settings.job_timeout_seconds, "max_attempts": self.settings.max_job_attempts}
+        params = {"stuck": self.settings.job_lease_seconds, "max_attempts": self.settings.max_job_attempts}
         async with self.engine.begin() as connection:
             locked = await connection.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": SWEEPER_LOCK_ID})
             if not locked:

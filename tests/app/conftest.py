@@ -32,7 +32,7 @@ def make_settings(postgres: Postgres, redis: Redis, storage: Path, **overrides: 
         "upload_tmp_path": storage.parent / "tmp",
         "sweep_interval_seconds": 0.2,
         "sweep_stuck_after_seconds": 1,
-        "job_timeout_seconds": 5,
+        "job_lease_seconds": 5,
         "shutdown_grace_seconds": 5,
         "max_upload_bytes": 5 * 1024 * 1024,
         "rate_limit_per_minute": 10_000,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,7 +35,9 @@ async def test_worker_killed_mid_job_loses_no_upload(
     project = await create_project(client, auth)
     ids = [(await upload(client, auth, project, clip)).json()["id"] for _ in range(12)]
 
-    first = start("worker", settings, WORKER_METRICS_PORT=free_port(), JOB_TIMEOUT_SECONDS=2)
+    # The production lease and sweep interval: the orphan waits for its lease to run out.
+    defaults = {"JOB_LEASE_SECONDS": 30, "SWEEP_INTERVAL_SECONDS": 15}
+    first = start("worker", settings, WORKER_METRICS_PORT=free_port(), **defaults)
     try:
         for _ in range(2000):  # bounded: freeze the worker until it is caught holding a job, then kill -9
             first.send_signal(signal.SIGSTOP)
@@ -44,16 +47,18 @@ async def test_worker_killed_mid_job_loses_no_upload(
             await asyncio.sleep(0.01)
         first.kill()
         first.wait(timeout=10)
+        killed_at = time.monotonic()
     finally:
         if first.poll() is None:
             first.kill()
     orphaned = [video for video, (status, _) in statuses(migrated).items() if status == "processing"]
     assert orphaned, "the worker was not killed mid-job"
 
-    second = start("worker", settings, WORKER_METRICS_PORT=free_port(), JOB_TIMEOUT_SECONDS=2)
+    second = start("worker", settings, WORKER_METRICS_PORT=free_port(), **defaults)
     try:
         for video_id in ids:
-            assert (await wait_for_status(client, auth, video_id, {"ready", "failed"}, timeout=60))["status"] == "ready"
+            assert (await wait_for_status(client, auth, video_id, {"ready", "failed"}, timeout=90))["status"] == "ready"
+        assert time.monotonic() - killed_at < 60, "the killed worker's job was not reclaimed within 60 s"
         assert all(statuses(migrated)[video][1] == 2 for video in orphaned)  # claimed again after the kill
         assert await stop(second) == 0
     finally:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import numpy as np
 import pytest
 
 from app.settings import Settings
+from app.video import VideoMetadata, extract
 from app.worker import Worker
 from tests.app.conftest import _client_for
 from tests.app.helpers import assert_error, create_project, upload, wait_for_status
@@ -172,4 +175,34 @@ async def test_delete_video_removes_row_and_files(
     await wait_for_status(client, auth, video_id, {"ready"})
     assert (await client.delete(f"/api/v1/videos/{video_id}", headers=auth)).status_code == 204
     assert_error(await client.get(f"/api/v1/videos/{video_id}", headers=auth), 404, "not_found")
+    assert not list((storage / "videos" / str(video_id)).glob("*"))
+
+
+async def test_video_deleted_while_processed_leaves_no_file(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    settings: Settings,
+    video_file: Path,
+    storage: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = await create_project(client, auth)
+    video_id = (await upload(client, auth, project, video_file)).json()["id"]
+    deleted = threading.Event()
+
+    def extract_after_the_delete(path: Path) -> tuple[VideoMetadata, bytes]:
+        deleted.wait(timeout=30)
+        return extract(path)
+
+    monkeypatch.setattr("app.worker.extract", extract_after_the_delete)
+    worker = Worker(settings)
+    try:
+        job = asyncio.create_task(worker.process(video_id))
+        await wait_for_status(client, auth, video_id, {"processing"})
+        assert (await client.delete(f"/api/v1/videos/{video_id}", headers=auth)).status_code == 204
+        deleted.set()
+        await job
+    finally:
+        await worker.redis.aclose()
+        await worker.engine.dispose()
     assert not list((storage / "videos" / str(video_id)).glob("*"))
