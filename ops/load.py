@@ -84,8 +84,12 @@ class LoadReport:
 UNANSWERED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
-async def _get(client: httpx.AsyncClient, url: str, *, retry_stale: bool) -> tuple[int, str, bool]:
-    """(status, error class, retried) for one GET; status 0 for a connection error."""
+async def _get(
+    client: httpx.AsyncClient, url: str, *, retry_stale: bool, fresh: httpx.AsyncClient
+) -> tuple[int, str, bool]:
+    """(status, error class, retried) for one GET; status 0 for a connection error. The retry goes
+    on a new connection (`fresh` keeps none), as browsers do: another kept-alive one may have been
+    closed by the same reload."""
     try:
         return (await client.get(url)).status_code, "", False
     except UNANSWERED as exc:
@@ -94,7 +98,7 @@ async def _get(client: httpx.AsyncClient, url: str, *, retry_stale: bool) -> tup
     except httpx.HTTPError as exc:
         return 0, exc.__class__.__name__, False
     try:
-        return (await client.get(url)).status_code, "", True
+        return (await fresh.get(url)).status_code, "", True
     except httpx.HTTPError as exc:
         return 0, exc.__class__.__name__, True
 
@@ -136,7 +140,11 @@ async def run_load(
 
     # A CA file becomes a context: httpx deprecates `verify=<path>`.
     tls = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
-    async with httpx.AsyncClient(headers=headers, verify=tls, limits=limits, timeout=10.0) as client:
+    fresh_only = httpx.Limits(max_keepalive_connections=0)
+    async with (
+        httpx.AsyncClient(headers=headers, verify=tls, limits=limits, timeout=10.0) as client,
+        httpx.AsyncClient(headers=headers, verify=tls, limits=fresh_only, timeout=10.0) as fresh,
+    ):
 
         async def one_worker() -> None:
             while not stop.is_set() and time.perf_counter() < deadline and next(budget, None) is not None:
@@ -149,7 +157,7 @@ async def run_load(
                     if slot > now:
                         await asyncio.sleep(slot - now)
                 started = time.perf_counter()
-                status, error, retried = await _get(client, url, retry_stale=retry_stale)
+                status, error, retried = await _get(client, url, retry_stale=retry_stale, fresh=fresh)
                 latency = (time.perf_counter() - started) * 1000
                 report.samples.append(Sample(started - began, latency, status, error, retried))
 
