@@ -189,7 +189,7 @@ class Releaser:
     def release(self, version: str, options: ReleaseOptions) -> Outcome:
         check_version(version)
         parse_serial(options.serial)
-        self.driver.check_can_release(canary=bool(options.canary))
+        self.driver.check_can_release(canary=bool(options.canary), config_only=options.config_only)
         hosts = self.driver.hosts()
         settings = BatchSettings(options.bake_seconds, options.ready_timeout, options.p99_factor, options.p99_floor)
         with interruptible(), self._locked(f"release {version}", options.lease_seconds) as (lease, snapshot):

@@ -71,7 +71,7 @@ class HostsDriver:
         self._views, self._views_at = views, time.monotonic()  # a switch right after may use the warm slots
         return {host: view.active_image for host, view in views.items()}, unreachable
 
-    def check_can_release(self, *, canary: bool = False) -> None:  # noqa: ARG002 (every host platform has nginx)
+    def check_can_release(self, *, canary: bool = False, config_only: bool = False) -> None:  # noqa: ARG002
         """Refuse before the lock is taken when this machine cannot push the release image."""
         if self.target.fleet_state() is None:
             raise OpsError(

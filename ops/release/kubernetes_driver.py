@@ -83,9 +83,11 @@ class KubernetesDriver:
         image = done.stdout.strip()
         return ({WORKLOAD: image}, []) if done.returncode == 0 and image else ({}, [WORKLOAD])
 
-    def check_can_release(self, *, canary: bool = False) -> None:
+    def check_can_release(self, *, canary: bool = False, config_only: bool = False) -> None:
         if canary:
             _no_canary()
+        if config_only:
+            _no_config_only()
         require_pulumi()
         require_tool("kubectl", "install kubectl and point its context at the stack's cluster")
 
@@ -135,11 +137,7 @@ class KubernetesDriver:
         return SwitchResult([], hosts, problem) if problem else SwitchResult(hosts, [], "")
 
     def local_image(self, image: str) -> str:  # noqa: ARG002
-        raise OpsError(
-            "config-only releases are for environments of hosts",
-            step="read the options",
-            fix="change the stack's config and run `pulumi up`: a kubernetes Deployment rolls out a new config itself",
-        )
+        _no_config_only()
 
     def traffic(self) -> TrafficLog:
         _no_canary()
@@ -159,4 +157,12 @@ def _no_canary() -> NoReturn:
         "canary releases are for environments of hosts behind nginx",
         step="read the options",
         fix="release a kubernetes stack without --canary: its Deployments roll out pod by pod, gated by their probes",
+    )
+
+
+def _no_config_only() -> NoReturn:
+    raise OpsError(
+        "config-only releases are for environments of hosts",
+        step="read the options",
+        fix="change the stack's config and run `pulumi up`: a kubernetes Deployment rolls out a new config itself",
     )

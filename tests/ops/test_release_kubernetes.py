@@ -115,6 +115,27 @@ def test_failed_rollout_applies_the_previous_tag_again(tmp_path: Path) -> None:
     assert releaser.driver.read() == ({WORKLOAD: "reg.example/slipway/app:0.1.0"}, [])
 
 
+@pytest.mark.parametrize(
+    ("options", "refusal"),
+    [
+        (ReleaseOptions(canary=(5, 50)), "canary releases are for environments of hosts"),
+        (ReleaseOptions(config_only=True), "config-only releases are for environments of hosts"),
+    ],
+    ids=["canary", "config-only"],
+)
+def test_host_only_release_kinds_are_refused_before_anything_runs(
+    options: ReleaseOptions, refusal: str, tmp_path: Path
+) -> None:
+    cli = RecordingCli()
+    releaser, store = _releaser(cli, tmp_path)
+
+    with pytest.raises(OpsError, match=refusal):
+        releaser.release("1.5.0", options)
+
+    assert cli.applied == []
+    assert store.snapshot().lock is None
+
+
 def test_rollback_goes_to_the_last_known_good_tag(tmp_path: Path) -> None:
     cli = RecordingCli()
     releaser, store = _releaser(cli, tmp_path)
