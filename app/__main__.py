@@ -17,6 +17,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply database migrations (expand-only, safe while serving)")
     create = commands.add_parser("create-key", help="create an API key and print it once")
     create.add_argument("--name", required=True, help="who or what the key is for")
+    create.add_argument(
+        "--tenant", default="default", help="the owner whose projects the key reaches (default: default)"
+    )
+    create.add_argument(
+        "--scopes",
+        default="read,write,admin",
+        help="comma-separated, some of read (GET), write (create), admin (delete); default: all",
+    )
     revoke = commands.add_parser("revoke-key", help="revoke an API key by id")
     revoke.add_argument("key_id", type=int)
     return parser
@@ -32,7 +40,18 @@ async def _with_session(action: str, **kwargs: object) -> int:
     try:
         async with create_sessionmaker(engine)() as session:
             if action == "create-key":
-                new = await apikeys.create_key(session, str(kwargs["name"]), settings.secret_key.get_secret_value())
+                scopes = tuple(scope.strip() for scope in str(kwargs["scopes"]).split(",") if scope.strip())
+                try:
+                    new = await apikeys.create_key(
+                        session,
+                        str(kwargs["name"]),
+                        settings.secret_key.get_secret_value(),
+                        tenant=str(kwargs["tenant"]),
+                        scopes=scopes,
+                    )
+                except ValueError as exc:
+                    print(f"create-key: {exc}", file=sys.stderr)
+                    return 2
                 print(f"id: {new.id}\nkey: {new.key}")
                 return 0
             revoked = await apikeys.revoke_key(session, int(str(kwargs["key_id"])))
@@ -70,7 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings)
     else:
         return asyncio.run(
-            _with_session(args.command, name=getattr(args, "name", None), key_id=getattr(args, "key_id", None))
+            _with_session(
+                args.command,
+                name=getattr(args, "name", None),
+                tenant=getattr(args, "tenant", None),
+                scopes=getattr(args, "scopes", None),
+                key_id=getattr(args, "key_id", None),
+            )
         )
     return 0
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.models import ApiKey
+from app.models import DEFAULT_TENANT, SCOPES, ApiKey
 
 KEY_PREFIX = "sk_"
 
@@ -37,9 +37,35 @@ class NewKey:
     key: str
 
 
-async def create_key(session: AsyncSession, name: str, secret_key: str) -> NewKey:
+@dataclass(frozen=True)
+class Principal:
+    """Who a verified key speaks for: its tenant, and the scopes it was given."""
+
+    key_id: int
+    tenant: str
+    scopes: frozenset[str]
+
+
+async def create_key(
+    session: AsyncSession,
+    name: str,
+    secret_key: str,
+    tenant: str = DEFAULT_TENANT,
+    scopes: tuple[str, ...] = SCOPES,
+) -> NewKey:
+    unknown = set(scopes) - set(SCOPES)
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be some of {', '.join(SCOPES)}; got {', '.join(scopes) or 'none'}")
+    if not tenant or len(tenant) > 100 or not tenant.isprintable():
+        raise ValueError("a tenant is a printable name of 1 to 100 characters")
     key = generate_key()
-    row = ApiKey(name=name, key_hash=hash_key(key, secret_key), prefix=key[:10])
+    row = ApiKey(
+        name=name,
+        key_hash=hash_key(key, secret_key),
+        prefix=key[:10],
+        tenant=tenant,
+        scopes=" ".join(scope for scope in SCOPES if scope in scopes),
+    )
     session.add(row)
     await session.commit()
     return NewKey(id=row.id, key=key)
@@ -64,28 +90,34 @@ class KeyVerifier:
     def __init__(self, secret_key: str, cache_seconds: float) -> None:
         self.secret_key = secret_key
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[int, float]] = {}
+        self._cache: dict[str, tuple[Principal, float]] = {}
 
-    def cached_id(self, key: str) -> int | None:
-        """The key's id if this process verified it recently; never touches the database."""
+    def cached(self, key: str) -> Principal | None:
+        """The key's principal if this process verified it recently; never touches the database."""
         cached = self._cache.get(key)
         if cached and cached[1] > time.monotonic():
             return cached[0]
         return None
 
-    async def verify(self, sessionmaker: async_sessionmaker[AsyncSession], key: str) -> int | None:
-        """Return the key's id if it is valid and not revoked (a database read only on a cache miss)."""
+    async def verify(self, sessionmaker: async_sessionmaker[AsyncSession], key: str) -> Principal | None:
+        """The key's principal if it is valid and not revoked (a database read only on a cache miss)."""
         cached = self._cache.get(key)
         now = time.monotonic()
         if cached and cached[1] > now:
             return cached[0]
         digest = hash_key(key, self.secret_key)
         async with sessionmaker() as session:
-            key_id = await session.scalar(
-                select(ApiKey.id).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
-            )
-        if key_id is not None:
-            if len(self._cache) > 10_000:  # bound memory against many distinct keys
-                self._cache.clear()
-            self._cache[key] = (key_id, now + self.cache_seconds)
-        return key_id
+            row = (
+                await session.execute(
+                    select(ApiKey.id, ApiKey.tenant, ApiKey.scopes).where(
+                        ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        principal = Principal(row.id, row.tenant, frozenset(row.scopes.split()))
+        if len(self._cache) > 10_000:  # bound memory against many distinct keys
+            self._cache.clear()
+        self._cache[key] = (principal, now + self.cache_seconds)
+        return principal

@@ -70,5 +70,6 @@ class ResponseCache:
         self._local[key] = (value, time.monotonic() + min(self.local_ttl, self.ttl))
 
 
-def stats_key(project_id: int | None) -> str:
-    return f"{STATS_PREFIX}{project_id if project_id is not None else 'all'}"
+def stats_key(tenant: str, project_id: int | None) -> str:
+    # The tenant's name may hold any printable character: its length keeps keys unambiguous.
+    return f"{STATS_PREFIX}{len(tenant)}:{tenant}:{project_id if project_id is not None else 'all'}"

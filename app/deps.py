@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.apikeys import Principal
 from app.errors import ApiError
 from app.pagination import CURSOR_PATTERN
 from app.schemas import BIGINT_MAX, NO_NUL
@@ -48,10 +49,10 @@ API_KEY_HEADER = APIKeyHeader(
 
 async def require_api_key(
     request: Request, services: ServicesDep, x_api_key: Annotated[str | None, Security(API_KEY_HEADER)]
-) -> int:
+) -> Principal:
     client = request.client.host if request.client else "unknown"
-    key_id = services.keys.cached_id(x_api_key) if x_api_key else None
-    if key_id is None:
+    principal = services.keys.cached(x_api_key) if x_api_key else None
+    if principal is None:
         # Guessing keys costs a database lookup each: a client that keeps failing waits instead.
         retry_after = services.auth_failures.exhausted(client)
         if retry_after is not None:
@@ -59,15 +60,27 @@ async def require_api_key(
                 429, "too many failed authentications from this address", headers={"Retry-After": str(retry_after)}
             )
         if x_api_key:
-            key_id = await services.keys.verify(services.sessionmaker, x_api_key)
-    if key_id is None:
+            principal = await services.keys.verify(services.sessionmaker, x_api_key)
+    if principal is None:
         services.auth_failures.hit(client)
         message = "invalid or revoked API key" if x_api_key else "missing API key: send it in the X-API-Key header"
         raise ApiError(401, message, headers={"WWW-Authenticate": "ApiKey"})
-    retry_after = services.limiter.hit(key_id)
+    retry_after = services.limiter.hit(principal.key_id)
     if retry_after is not None:
         raise services.limiter.refusal(retry_after)
-    return key_id
+    return principal
 
 
-ApiKeyDep = Annotated[int, Depends(require_api_key)]
+def _scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def require(principal: Annotated[Principal, Depends(require_api_key)]) -> Principal:
+        if scope not in principal.scopes:
+            raise ApiError(403, f"this API key lacks the {scope!r} scope")
+        return principal
+
+    return require
+
+
+# The key of the request, with the scope the operation needs (app/models.py SCOPES).
+ReadKey = Annotated[Principal, Depends(_scope("read"))]
+WriteKey = Annotated[Principal, Depends(_scope("write"))]
+AdminKey = Annotated[Principal, Depends(_scope("admin"))]

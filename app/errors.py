@@ -81,7 +81,7 @@ def links(status: int, **targets: tuple[str, str, dict[str, str]]) -> dict[int |
 
 
 # What every operation behind an API key can answer.
-KEYED_ERRORS = (401, 422, 429, 500, 503)
+KEYED_ERRORS = (401, 403, 422, 429, 500, 503)
 # What an operation that takes a JSON body can answer besides.
 BODY_ERRORS = (400, 413)
 

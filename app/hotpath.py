@@ -5,8 +5,9 @@ else. Going through FastAPI's routing, dependency injection and middleware costs
 the answers themselves (which PostgreSQL or the cache have ready as JSON bytes), so this layer
 answers directly when, and only when:
 
-- the API key is already verified in this process (the rate limit is counted exactly as on the
-  normal path, and answered with the same 429);
+- the API key is already verified in this process and has the read scope (the rate limit is
+  counted exactly as on the normal path, and answered with the same 429), and the answer is that
+  key's tenant's, as on the route;
 - every query parameter is one the route knows, given once, in its plain form (digits, a known
   status), so the answer cannot differ from the route's;
 - no CORS is involved (no Origin header), and, for the stats, the answer is in the memory cache.
@@ -53,7 +54,7 @@ ANSWERED_ERRORS: tuple[type[Exception], ...] = (ApiError, *DATABASE_ERRORS)
 
 Params = dict[str, str]
 Body = Callable[[], Awaitable[bytes]]  # the 200 answer's JSON; may raise ApiError
-Handler = Callable[["HotPaths", Params, str], Body | None]  # None: leave it to the route
+Handler = Callable[["HotPaths", Params, str, str], Body | None]  # (params, path id, tenant); None: the route's
 
 
 @dataclass(frozen=True)
@@ -109,16 +110,16 @@ class HotPaths:
         if b"origin" in headers:  # CORS: the middleware on the normal path decides
             return False
         key = headers.get(API_KEY_HEADER)
-        key_id = self.services.keys.cached_id(key.decode("latin-1")) if key else None
-        if key_id is None:
+        principal = self.services.keys.cached(key.decode("latin-1")) if key else None
+        if principal is None or "read" not in principal.scopes:  # the route answers 401 or 403
             return False
         params = _plain_params(scope["query_string"], KNOWN_PARAMS[template])
-        body = None if params is None else handler(self, params, path_id)
+        body = None if params is None else handler(self, params, path_id, principal.tenant)
         if body is None:
             return False
         scope["route"] = RouteLabel(template)
         # From here on the answer is this layer's, errors included, as the route would give them.
-        retry_after = self.services.limiter.hit(key_id)
+        retry_after = self.services.limiter.hit(principal.key_id)
         if retry_after is not None:
             await error_response_for(self.services.limiter.refusal(retry_after))(scope, receive, send)
             return True
@@ -130,12 +131,12 @@ class HotPaths:
         await _send_json(send, answer, b"gzip" in headers.get(b"accept-encoding", b""))
         return True
 
-    def stats(self, params: Params, _: str) -> Body | None:
+    def stats(self, params: Params, _: str, tenant: str) -> Body | None:
         project = params.get("project_id")
         project_id = _id(project)
         if project is not None and project_id is None:
             return None
-        cached = self.services.stats_cache.get_local(stats_key(project_id))
+        cached = self.services.stats_cache.get_local(stats_key(tenant, project_id))
         if cached is None:  # the route reads Redis or PostgreSQL and fills this cache
             return None
 
@@ -144,7 +145,7 @@ class HotPaths:
 
         return body
 
-    def videos(self, params: Params, _: str) -> Body | None:
+    def videos(self, params: Params, _: str, tenant: str) -> Body | None:
         project, status = params.get("project_id"), params.get("status")
         project_id = _id(project)
         cursor = _small_int(params.get("cursor"))
@@ -157,7 +158,7 @@ class HotPaths:
         ):
             return None
         query = videos_page(project_id is not None, status is not None, cursor is not None)
-        values = {"project_id": project_id, "status": status, "after": cursor}
+        values = {"project_id": project_id, "status": status, "after": cursor, "tenant": tenant}
 
         async def body() -> bytes:
             page, _ = await json_page(self.services.reads, query, values, limit)
@@ -165,19 +166,19 @@ class HotPaths:
 
         return body
 
-    def detections(self, params: Params, session: str) -> Body | None:
+    def detections(self, params: Params, session: str, tenant: str) -> Body | None:
         session_id = _id(session)
         cursor = _small_int(params.get("cursor"))
         limit = _small_int(params.get("limit", "1000"), MAX_LIMIT)
         if session_id is None or limit is None or ("cursor" in params and cursor is None):
             return None
         query = detections_page(by_label=False, by_confidence=False, after=cursor is not None)
-        values = {"session_id": session_id, "after": cursor}
+        values = {"session_id": session_id, "after": cursor, "tenant": tenant}
 
         async def body() -> bytes:
             page, count = await json_page(self.services.reads, query, values, limit)
             if count == 0:
-                await require_session(self.services.reads, session_id)
+                await require_session(self.services.reads, tenant, session_id)
             return page
 
         return body

@@ -34,6 +34,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+DEFAULT_TENANT = "default"
+# read: every GET; write: creating projects, videos, sessions and detections; admin: deleting.
+SCOPES = ("read", "write", "admin")
+
+
 class VideoStatus(enum.StrEnum):
     uploaded = "uploaded"
     processing = "processing"
@@ -55,15 +60,20 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = _now()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The owner whose projects the key reaches, and what it may do there (space-separated).
+    tenant: Mapped[str] = mapped_column(String(100), server_default=DEFAULT_TENANT)
+    scopes: Mapped[str] = mapped_column(String(100), server_default=" ".join(SCOPES))
 
 
 class Project(Base):
     __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_tenant_id", "tenant", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = _now()
+    tenant: Mapped[str] = mapped_column(String(100), server_default=DEFAULT_TENANT)
 
 
 class Video(Base):

@@ -46,7 +46,7 @@ SWEEPER_LOCK_ID = 0x5113_7A2  # one sweeper at a time across all workers
 CLAIM = text("""
 UPDATE videos SET status = 'processing', attempts = attempts + 1, updated_at = now()
 WHERE id = :id AND status = 'uploaded'
-RETURNING storage_key, project_id
+RETURNING storage_key, project_id, (SELECT tenant FROM projects WHERE projects.id = videos.project_id)
 """)
 HEARTBEAT = text("UPDATE videos SET updated_at = now() WHERE id = :id AND status = 'processing'")
 MARK_READY = text("""
@@ -136,7 +136,7 @@ class Worker:
             claimed = (await connection.execute(CLAIM, {"id": video_id})).first()
         if claimed is None:
             return  # already processed, deleted, or claimed by another worker
-        storage_key, project_id = claimed
+        storage_key, project_id, tenant = claimed
         self.current.add(video_id)
         WORKER_BUSY.set(1)
         heartbeat = asyncio.create_task(self._heartbeat(video_id))
@@ -164,7 +164,7 @@ class Worker:
             heartbeat.cancel()
             self.current.discard(video_id)
             WORKER_BUSY.set(1 if self.current else 0)
-            await self.cache.invalidate(stats_key(None), stats_key(project_id))
+            await self.cache.invalidate(stats_key(tenant, None), stats_key(tenant, project_id))
 
     async def _extract(self, video_id: int, storage_key: str) -> dict[str, object] | None:
         path = self.storage.local_path(storage_key)

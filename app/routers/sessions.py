@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import Exists, bindparam, insert, literal_column, select, text
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, CursorParam, IdFilter, IdPath, ServicesDep, SessionDep, TextFilter
+from app.deps import CursorParam, IdFilter, IdPath, ReadKey, ServicesDep, SessionDep, TextFilter, WriteKey
 from app.errors import BODY_ERRORS, KEYED_ERRORS, ApiError, error_responses, links
-from app.models import DetectionEvent, TestSession, Video
+from app.models import DetectionEvent, Project, TestSession, Video
 from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.readpool import ReadPool
 from app.schemas import (
@@ -25,6 +25,7 @@ from app.schemas import (
     SessionOut,
 )
 from app.services import Services
+from app.tenancy import owned_session, owned_video, tenant_videos
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"], responses=error_responses(*KEYED_ERRORS))
 
@@ -47,21 +48,19 @@ STREAM_BATCH_ROWS = 1000  # rows fetched per round trip while streaming; bounds 
         ),
     ),
 )
-async def create_session(body: SessionCreate, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> SessionOut:
+async def create_session(body: SessionCreate, session: SessionDep, services: ServicesDep, key: WriteKey) -> SessionOut:
     """Start a test session over a video."""
-    video = await session.get(Video, body.video_id)
-    if video is None:
-        raise ApiError(404, f"video {body.video_id} does not exist")
+    video = await owned_video(session, key.tenant, body.video_id)
     row = TestSession(video_id=body.video_id, name=body.name)
     session.add(row)
     await session.commit()
-    await services.stats_cache.invalidate(stats_key(None), stats_key(video.project_id))
+    await services.stats_cache.invalidate(stats_key(key.tenant, None), stats_key(key.tenant, video.project_id))
     return SessionOut.model_validate(row)
 
 
 @router.get("", response_model=Page[SessionOut])
 async def list_sessions(
-    _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
+    key: ReadKey,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
     video_id: IdFilter = None,
     cursor: CursorParam = None,
@@ -70,14 +69,18 @@ async def list_sessions(
     """List test sessions, newest first."""
     after = parse_cursor(cursor)
     statement = _sessions_page(video_id is not None, after is not None)
-    page, _ = await json_page(services.reads, statement, {"video_id": video_id, "after": after}, limit)
+    params = {"video_id": video_id, "after": after, "tenant": key.tenant}
+    page, _ = await json_page(services.reads, statement, params, limit)
     return Response(page, media_type="application/json")
 
 
 @lru_cache
 def _sessions_page(by_video: bool, after: bool) -> CompiledQuery:
     rows = (
-        select(*json_columns(TestSession.__table__.columns)).order_by(TestSession.id.desc()).limit(bindparam("limit"))
+        select(*json_columns(TestSession.__table__.columns))
+        .where(TestSession.video_id.in_(tenant_videos()))
+        .order_by(TestSession.id.desc())
+        .limit(bindparam("limit"))
     )
     if by_video:
         rows = rows.where(TestSession.video_id == bindparam("video_id"))
@@ -86,17 +89,11 @@ def _sessions_page(by_video: bool, after: bool) -> CompiledQuery:
     return page_statement(rows, descending=True)
 
 
-async def _session_row(session: SessionDep, session_id: int) -> TestSession:
-    row = await session.get(TestSession, session_id)
-    if row is None:
-        raise ApiError(404, f"test session {session_id} does not exist")
-    return row
-
-
 @router.get("/{session_id}", responses=error_responses(404))
-async def get_session(session_id: IdPath, session: SessionDep, _: ApiKeyDep) -> SessionOut:
+async def get_session(session_id: IdPath, session: SessionDep, key: ReadKey) -> SessionOut:
     """One test session."""
-    return SessionOut.model_validate(await _session_row(session, session_id))
+    test_session, _ = await owned_session(session, key.tenant, session_id)
+    return SessionOut.model_validate(test_session)
 
 
 @router.post(
@@ -105,22 +102,21 @@ async def get_session(session_id: IdPath, session: SessionDep, _: ApiKeyDep) -> 
     responses=error_responses(*BODY_ERRORS, 404),
 )
 async def ingest_detections(
-    session_id: IdPath, body: DetectionBatch, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+    session_id: IdPath, body: DetectionBatch, session: SessionDep, services: ServicesDep, key: WriteKey
 ) -> DetectionsInserted:
     """Record up to 10,000 detection events in one request (all or none)."""
-    test_session = await _session_row(session, session_id)
-    project_id = await session.scalar(select(Video.project_id).where(Video.id == test_session.video_id))
+    _, project_id = await owned_session(session, key.tenant, session_id)
     rows = [{"session_id": session_id, **event.model_dump()} for event in body.events]
     await session.execute(insert(DetectionEvent), rows)
     await session.commit()
-    await services.stats_cache.invalidate(stats_key(None), stats_key(project_id))
+    await services.stats_cache.invalidate(stats_key(key.tenant, None), stats_key(key.tenant, project_id))
     return DetectionsInserted(inserted=len(rows))
 
 
 @router.get("/{session_id}/detections", response_model=Page[DetectionOut], responses=error_responses(404))
 async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as arguments
     session_id: IdPath,
-    _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
+    key: ReadKey,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
     label: TextFilter = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
@@ -131,18 +127,32 @@ async def list_detections(  # noqa: PLR0917 - FastAPI passes query parameters as
     after = parse_cursor(cursor)
     statement = detections_page(label is not None, min_confidence is not None, after is not None)
     params = {"session_id": session_id, "label": label, "min_confidence": min_confidence, "after": after}
-    page, count = await json_page(services.reads, statement, params, limit)
+    page, count = await json_page(services.reads, statement, params | {"tenant": key.tenant}, limit)
     if count == 0:  # only an empty page needs to tell "no such session" from "no events"
-        await require_session(services.reads, session_id)
+        await require_session(services.reads, key.tenant, session_id)
     return Response(page, media_type="application/json")
 
 
-_SESSION_EXISTS = CompiledQuery.of(select(TestSession.id).where(TestSession.id == bindparam("id")))
+def _owns_session() -> Exists:
+    """The tenant bound as `tenant` owns the session bound as `session_id`."""
+    return (
+        select(TestSession.id)
+        .join(Video, Video.id == TestSession.video_id)
+        .join(Project, Project.id == Video.project_id)
+        .where(TestSession.id == bindparam("session_id"), Project.tenant == bindparam("tenant"))
+        .exists()
+    )
 
 
-async def require_session(reads: ReadPool, session_id: int) -> None:
-    """Raise the 404 of an unknown session."""
-    if await reads.fetchrow(_SESSION_EXISTS.sql, session_id) is None:
+_SESSION_OWNED = CompiledQuery.of(select(literal_column("1")).where(_owns_session()))
+
+
+async def require_session(reads: ReadPool, tenant: str, session_id: int) -> None:
+    """Raise the 404 of a session that does not exist or is another tenant's."""
+    if (
+        await reads.fetchrow(_SESSION_OWNED.sql, *_SESSION_OWNED.args({"session_id": session_id, "tenant": tenant}))
+        is None
+    ):
         raise ApiError(404, f"test session {session_id} does not exist")
 
 
@@ -150,7 +160,7 @@ async def require_session(reads: ReadPool, session_id: int) -> None:
 def detections_page(by_label: bool, by_confidence: bool, after: bool) -> CompiledQuery:
     rows = (
         select(DetectionEvent)
-        .where(DetectionEvent.session_id == bindparam("session_id"))
+        .where(DetectionEvent.session_id == bindparam("session_id"), _owns_session())
         .order_by(DetectionEvent.id)
         .limit(bindparam("limit"))
     )
@@ -169,11 +179,11 @@ def detections_page(by_label: bool, by_confidence: bool, after: bool) -> Compile
     responses={200: {"content": {"application/x-ndjson": {}}}, **error_responses(404)},
 )
 async def stream_detections(
-    session_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+    session_id: IdPath, session: SessionDep, services: ServicesDep, key: ReadKey
 ) -> StreamingResponse:
     """Every detection event of a session as NDJSON (one JSON object per line), streamed from a
     server-side cursor so memory stays flat however many events there are."""
-    await _session_row(session, session_id)
+    await owned_session(session, key.tenant, session_id)
     await session.close()
     return StreamingResponse(_ndjson(services, session_id), media_type="application/x-ndjson")
 

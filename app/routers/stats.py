@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, IdFilter, ServicesDep
+from app.deps import IdFilter, ReadKey, ServicesDep
 from app.errors import KEYED_ERRORS, error_responses
 from app.schemas import Stats
 
@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1", tags=["stats"], responses=error_responses(*
 # subqueries, the whole answer built as JSON by PostgreSQL.
 STATS_SQL = text("""
 WITH scoped_videos AS (
-    SELECT * FROM videos WHERE CAST(:project_id AS bigint) IS NULL OR project_id = :project_id
+    SELECT * FROM videos
+    WHERE project_id IN (SELECT id FROM projects WHERE tenant = :tenant)
+      AND (CAST(:project_id AS bigint) IS NULL OR project_id = :project_id)
 ), scoped_sessions AS (
     SELECT s.id FROM test_sessions s JOIN scoped_videos v ON v.id = s.video_id
 )
@@ -47,12 +49,14 @@ SELECT json_build_object(
 
 
 @router.get("/stats", response_model=Stats)
-async def get_stats(services: ServicesDep, _: ApiKeyDep, project_id: IdFilter = None) -> Response:
-    """Counts for the dashboard, for all projects or one."""
-    key = stats_key(project_id)
+async def get_stats(services: ServicesDep, principal: ReadKey, project_id: IdFilter = None) -> Response:
+    """Counts for the dashboard, for all the tenant's projects or one."""
+    key = stats_key(principal.tenant, project_id)
     cached = await services.stats_cache.get(key)
     if cached is None:  # only a miss touches PostgreSQL
         async with services.engine.connect() as connection:
-            cached = str(await connection.scalar(STATS_SQL, {"project_id": project_id})).encode()
+            cached = str(
+                await connection.scalar(STATS_SQL, {"project_id": project_id, "tenant": principal.tenant})
+            ).encode()
         await services.stats_cache.set(key, cached)
     return Response(cached, media_type="application/json")

@@ -13,11 +13,12 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import bindparam, delete, select
 
 from app.cache import stats_key
-from app.deps import ApiKeyDep, CursorParam, IdFilter, IdPath, ServicesDep, SessionDep
+from app.deps import AdminKey, CursorParam, IdFilter, IdPath, ReadKey, ServicesDep, SessionDep, WriteKey
 from app.errors import KEYED_ERRORS, ApiError, error_responses, links
-from app.models import Project, Video, VideoStatus
+from app.models import Video, VideoStatus
 from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, page_statement, parse_cursor
 from app.schemas import Page, VideoAccepted, VideoOut
+from app.tenancy import owned_project, owned_video, tenant_projects
 from app.uploads import receive_upload
 from app.video import VideoError, probe
 
@@ -52,12 +53,11 @@ UPLOAD_BODY = {
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_video(
-    project_id: IdPath, request: Request, session: SessionDep, services: ServicesDep, _: ApiKeyDep
+    project_id: IdPath, request: Request, session: SessionDep, services: ServicesDep, key: WriteKey
 ) -> VideoAccepted:
     """Upload a video as multipart/form-data (part `file`). Answers 202 at once; a worker
     extracts metadata and a thumbnail, and the video's status moves to `ready` or `failed`."""
-    if await session.get(Project, project_id) is None:
-        raise ApiError(404, f"project {project_id} does not exist")
+    await owned_project(session, key.tenant, project_id)
     await session.rollback()  # do not hold a connection while the body streams in
 
     received = await receive_upload(request, services.spool_dir, services.settings.max_upload_bytes)
@@ -87,7 +87,7 @@ async def upload_video(
 
     # Both may fail with Redis down; the sweeper queues the video later and the cache expires.
     await services.queue.push(video.id)
-    await services.stats_cache.invalidate(stats_key(None), stats_key(project_id))
+    await services.stats_cache.invalidate(stats_key(key.tenant, None), stats_key(key.tenant, project_id))
     log.info("video accepted", extra={"video_id": video.id, "size_bytes": received.size})
     return VideoAccepted(id=video.id, status=VideoStatus.uploaded)
 
@@ -98,8 +98,8 @@ def _extension(filename: str) -> str:
 
 
 @router.get("/videos", response_model=Page[VideoOut])
-async def list_videos(
-    _: ApiKeyDep,  # before the connection: refused requests never take one from the pool
+async def list_videos(  # noqa: PLR0917 - FastAPI passes query parameters as arguments
+    key: ReadKey,  # before the connection: refused requests never take one from the pool
     services: ServicesDep,
     project_id: IdFilter = None,
     status: VideoStatus | None = None,
@@ -109,7 +109,7 @@ async def list_videos(
     """List videos, newest first, optionally of one project and/or in one status."""
     after = parse_cursor(cursor)
     statement = videos_page(project_id is not None, status is not None, after is not None)
-    params = {"project_id": project_id, "status": status, "after": after}
+    params = {"project_id": project_id, "status": status, "after": after, "tenant": key.tenant}
     page, _ = await json_page(services.reads, statement, params, limit)
     return Response(page, media_type="application/json")
 
@@ -117,7 +117,12 @@ async def list_videos(
 @lru_cache
 def videos_page(by_project: bool, by_status: bool, after: bool) -> CompiledQuery:
     columns = json_columns(getattr(Video, name) for name in VideoOut.model_fields)
-    rows = select(*columns).order_by(Video.id.desc()).limit(bindparam("limit"))
+    rows = (
+        select(*columns)
+        .where(Video.project_id.in_(tenant_projects()))
+        .order_by(Video.id.desc())
+        .limit(bindparam("limit"))
+    )
     if by_project:
         rows = rows.where(Video.project_id == bindparam("project_id"))
     if by_status:
@@ -127,24 +132,19 @@ def videos_page(by_project: bool, by_status: bool, after: bool) -> CompiledQuery
     return page_statement(rows, descending=True)
 
 
-async def _get_video(session: SessionDep, video_id: int) -> Video:
-    video = await session.get(Video, video_id)
-    if video is None:
-        raise ApiError(404, f"video {video_id} does not exist")
-    return video
-
-
 @router.get("/videos/{video_id}", responses=error_responses(404))
-async def get_video(video_id: IdPath, _: ApiKeyDep, services: ServicesDep) -> VideoOut:
+async def get_video(video_id: IdPath, key: ReadKey, services: ServicesDep) -> VideoOut:
     """One video with its processing status and, once ready, its metadata."""
-    row = await services.reads.fetchrow(_VIDEO_BY_ID.sql, video_id)
+    row = await services.reads.fetchrow(_VIDEO_BY_ID.sql, *_VIDEO_BY_ID.args({"id": video_id, "tenant": key.tenant}))
     if row is None:
         raise ApiError(404, f"video {video_id} does not exist")
     return VideoOut.model_validate(dict(row))
 
 
 _VIDEO_BY_ID = CompiledQuery.of(
-    select(*[getattr(Video, name) for name in VideoOut.model_fields]).where(Video.id == bindparam("id"))
+    select(*[getattr(Video, name) for name in VideoOut.model_fields]).where(
+        Video.id == bindparam("id"), Video.project_id.in_(tenant_projects())
+    )
 )
 
 
@@ -156,9 +156,9 @@ _VIDEO_BY_ID = CompiledQuery.of(
         **error_responses(404, 409),
     },
 )
-async def get_thumbnail(video_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> Response:
+async def get_thumbnail(video_id: IdPath, session: SessionDep, services: ServicesDep, key: ReadKey) -> Response:
     """The video's JPEG thumbnail (320 px wide), once the video is ready."""
-    video = await _get_video(session, video_id)
+    video = await owned_video(session, key.tenant, video_id)
     if video.status != VideoStatus.ready or not video.thumbnail_key:
         raise ApiError(409, f"video {video_id} has no thumbnail yet (status: {video.status.value})")
     try:
@@ -170,12 +170,12 @@ async def get_thumbnail(video_id: IdPath, session: SessionDep, services: Service
 
 
 @router.delete("/videos/{video_id}", status_code=204, responses=error_responses(404))
-async def delete_video(video_id: IdPath, session: SessionDep, services: ServicesDep, _: ApiKeyDep) -> None:
+async def delete_video(video_id: IdPath, session: SessionDep, services: ServicesDep, key: AdminKey) -> None:
     """Delete a video, its thumbnail, its test sessions and their detections."""
-    video = await _get_video(session, video_id)
+    video = await owned_video(session, key.tenant, video_id)
     keys = [key for key in (video.storage_key, video.thumbnail_key) if key]
     await session.execute(delete(Video).where(Video.id == video_id))
     await session.commit()
-    for key in keys:  # after the commit: a failed delete leaves an orphan file, never a dangling row
-        await anyio.to_thread.run_sync(services.storage.delete, key)
-    await services.stats_cache.invalidate(stats_key(None), stats_key(video.project_id))
+    for storage_key in keys:  # after the commit: a failed delete leaves an orphan file, never a dangling row
+        await anyio.to_thread.run_sync(services.storage.delete, storage_key)
+    await services.stats_cache.invalidate(stats_key(key.tenant, None), stats_key(key.tenant, video.project_id))

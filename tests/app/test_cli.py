@@ -37,3 +37,14 @@ def test_placeholder_secret_is_refused_in_production(settings: Settings) -> None
 def test_migrate_is_idempotent(settings: Settings) -> None:
     first, second = run(["migrate"], settings), run(["migrate"], settings)
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+
+
+async def test_create_key_takes_a_tenant_and_scopes(settings: Settings, client: httpx.AsyncClient) -> None:
+    created = run(["create-key", "--name", "dash", "--tenant", "acme", "--scopes", "read"], settings)
+    assert created.returncode == 0, created.stderr
+    headers = {"X-API-Key": created.stdout.split("key: ")[1].strip()}
+    assert (await client.get("/api/v1/projects", headers=headers)).status_code == 200
+    assert (await client.post("/api/v1/projects", json={"name": "x"}, headers=headers)).status_code == 403
+    refused = run(["create-key", "--name", "bad", "--scopes", "read,root"], settings)
+    assert refused.returncode == 2
+    assert "scopes must be some of read, write, admin" in refused.stderr
