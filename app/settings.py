@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     upload_tmp_path: Path = Path("/tmp")  # noqa: S108 - a tmpfs the container declares
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1024)
 
+    # Videos are refused (at upload, and by the worker) from their headers, before any frame is
+    # decoded, when larger than this: one decoded frame costs width x height x 3 bytes.
+    max_video_width: int = Field(4096, ge=16)
+    max_video_height: int = Field(4096, ge=16)
+    max_video_pixels: int = Field(4096 * 2160, ge=256)
+    max_video_seconds: float = Field(4 * 3600, gt=0)
+    max_video_frames: int = Field(1_000_000, ge=1)
+
     cors_origins: list[str] = []
     trusted_hosts: list[str] = ["*"]
     # The proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or CIDR

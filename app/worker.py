@@ -36,7 +36,7 @@ from app.metrics import (
 from app.redis_client import Breaker, create_redis
 from app.settings import Settings
 from app.storage import create_storage
-from app.video import VideoError, extract
+from app.video import VideoError, VideoLimits, extract
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class Worker:
                 raise VideoError("the stored file is missing")
             try:
                 async with asyncio.timeout(self.settings.job_timeout_seconds):
-                    metadata, thumbnail = await asyncio.to_thread(extract, path)
+                    metadata, thumbnail = await asyncio.to_thread(extract, path, VideoLimits.of(self.settings))
             except TimeoutError as exc:
                 raise VideoError(f"processing took longer than {self.settings.job_timeout_seconds} s") from exc
         thumbnail_key = f"videos/{video_id}/thumbnail.jpg"

@@ -20,7 +20,7 @@ from app.pagination import MAX_LIMIT, CompiledQuery, json_columns, json_page, pa
 from app.schemas import Page, VideoAccepted, VideoOut
 from app.tenancy import owned_project, owned_video, tenant_projects
 from app.uploads import receive_upload
-from app.video import VideoError, probe
+from app.video import VideoError, VideoLimits, probe
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["videos"], responses=error_responses(*KEYED_ERRORS))
@@ -63,7 +63,7 @@ async def upload_video(
     received = await receive_upload(request, services.spool_dir, services.settings.max_upload_bytes)
     try:
         try:
-            await anyio.to_thread.run_sync(probe, received.path)
+            await anyio.to_thread.run_sync(probe, received.path, VideoLimits.of(services.settings))
         except VideoError as exc:
             raise ApiError(415, f"{received.filename}: {exc}", code="unsupported_video") from exc
 

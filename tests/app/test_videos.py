@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.settings import Settings
-from app.video import VideoMetadata, extract
+from app.video import VideoLimits, VideoMetadata, extract
 from app.worker import Worker
 from tests.app.conftest import _client_for
 from tests.app.helpers import assert_error, create_project, upload, wait_for_status
@@ -190,9 +190,9 @@ async def test_video_deleted_while_processed_leaves_no_file(
     video_id = (await upload(client, auth, project, video_file)).json()["id"]
     deleted = threading.Event()
 
-    def extract_after_the_delete(path: Path) -> tuple[VideoMetadata, bytes]:
+    def extract_after_the_delete(path: Path, limits: VideoLimits) -> tuple[VideoMetadata, bytes]:
         deleted.wait(timeout=30)
-        return extract(path)
+        return extract(path, limits)
 
     monkeypatch.setattr("app.worker.extract", extract_after_the_delete)
     worker = Worker(settings)
@@ -206,3 +206,29 @@ async def test_video_deleted_while_processed_leaves_no_file(
         await worker.redis.aclose()
         await worker.engine.dispose()
     assert not list((storage / "videos" / str(video_id)).glob("*"))
+
+
+async def test_video_over_the_size_limits_is_refused_before_decoding(
+    client: httpx.AsyncClient, auth: dict[str, str], tmp_path: Path
+) -> None:
+    """Checked from the headers: the frame (50 MB decoded; a 12000x12000 one takes 1 GB) is never decoded."""
+    huge = make_video(tmp_path / "huge.avi", codec="MJPG", width=4104, height=4104, frames=1)
+    project = await create_project(client, auth)
+    error = assert_error(await upload(client, auth, project, huge), 415, "unsupported_video")
+    assert "4104x4104" in error["message"]
+
+
+async def test_worker_marks_a_video_over_the_limits_failed_with_the_reason(
+    client: httpx.AsyncClient, auth: dict[str, str], settings_factory: Callable[..., Settings], video_file: Path
+) -> None:
+    """A video accepted under wider limits (an older release) fails in the worker, not decoded."""
+    project = await create_project(client, auth)
+    video_id = (await upload(client, auth, project, video_file)).json()["id"]
+    strict = Worker(settings_factory(max_video_width=100))
+    try:
+        await strict.process(video_id)
+    finally:
+        await strict.redis.aclose()
+        await strict.engine.dispose()
+    video = await wait_for_status(client, auth, video_id, {"failed"})
+    assert "160x120" in video["failure_reason"]
