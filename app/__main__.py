@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
 async def _with_session(action: str, **kwargs: object) -> int:
     from app import apikeys  # noqa: PLC0415 - keep `serve` start-up free of CLI-only imports
     from app.db import create_engine, create_sessionmaker  # noqa: PLC0415
+    from app.redis_client import create_redis  # noqa: PLC0415
     from app.settings import get_settings  # noqa: PLC0415
 
     settings = get_settings()
@@ -54,10 +55,20 @@ async def _with_session(action: str, **kwargs: object) -> int:
                     return 2
                 print(f"id: {new.id}\nkey: {new.key}")
                 return 0
-            revoked = await apikeys.revoke_key(session, int(str(kwargs["key_id"])))
+            key_id = int(str(kwargs["key_id"]))
+            revoked = await apikeys.revoke_key(session, key_id)
             await session.commit()
-            print("revoked" if revoked else f"no active key with id {kwargs['key_id']}")
-            return 0 if revoked else 1
+            if not revoked:
+                print(f"no active key with id {key_id}")
+                return 1
+            redis = create_redis(settings)
+            try:
+                announced = await apikeys.announce_revocation(redis, key_id)
+            finally:
+                await redis.aclose()
+            seconds = settings.api_key_cache_seconds
+            print("revoked" if announced else f"revoked (Redis unreachable: effective within {seconds:g} s)")
+            return 0
     finally:
         await engine.dispose()
 

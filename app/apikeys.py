@@ -2,24 +2,29 @@
 
 Keys carry 256 bits of entropy, so a keyed fast hash is the right tool (a slow password hash would
 only add latency to every request). Verified keys are cached in-process for a few seconds so
-authentication costs no database round trip on the hot path; a revocation takes effect within
-that time.
+authentication costs no database round trip on the hot path. A revocation is announced on a Redis
+channel that every API process listens to, so it takes effect at once everywhere; if Redis cannot
+carry it, the cache's expiry (API_KEY_CACHE_SECONDS) still bounds it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 import time
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import DEFAULT_TENANT, SCOPES, ApiKey
 
 KEY_PREFIX = "sk_"
+REVOCATIONS = "apikeys:revoked"  # the Redis channel revoked key ids are published on
 
 
 def generate_key() -> str:
@@ -78,6 +83,15 @@ async def revoke_key(session: AsyncSession, key_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def announce_revocation(redis: Redis, key_id: int) -> bool:
+    """Tell every API process to forget `key_id` now (after the revocation is committed)."""
+    try:
+        await redis.publish(REVOCATIONS, str(key_id))
+    except (RedisError, OSError):
+        return False
+    return True
+
+
 class KeyVerifier:
     """Verifies keys against the database and remembers the verdict for `cache_seconds`.
 
@@ -91,6 +105,27 @@ class KeyVerifier:
         self.secret_key = secret_key
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[Principal, float]] = {}
+
+    def forget(self, key_id: int | None = None) -> None:
+        """Drop the cached verdicts of `key_id` (of every key when None)."""
+        if key_id is None:
+            self._cache.clear()
+        else:
+            self._cache = {key: entry for key, entry in self._cache.items() if entry[0].key_id != key_id}
+
+    async def listen(self, redis: Redis, stopping: asyncio.Event) -> None:
+        """Forget revoked keys as they are announced, until `stopping` is set (a lifespan task)."""
+        while not stopping.is_set():
+            try:
+                async with redis.pubsub() as pubsub:
+                    await pubsub.subscribe(REVOCATIONS)
+                    self.forget()  # whatever was revoked while this process was not listening
+                    while not stopping.is_set():
+                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+                        if message is not None:
+                            self.forget(int(message["data"]))
+            except (RedisError, OSError, ValueError):
+                await asyncio.sleep(1)
 
     def cached(self, key: str) -> Principal | None:
         """The key's principal if this process verified it recently; never touches the database."""

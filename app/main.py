@@ -65,14 +65,17 @@ def create_app(settings: Settings | None = None) -> SlipwayAPI:
         APP_INFO.labels(settings.app_version).set(1)
         set_build_info(settings.slipway_version, settings.slipway_slot)
         limiters = [services.limiter, services.auth_failures]
-        flushing = [asyncio.create_task(limiter.run()) for limiter in limiters]
+        stopping = asyncio.Event()
+        background = [asyncio.create_task(limiter.run()) for limiter in limiters]
+        background.append(asyncio.create_task(services.keys.listen(services.redis, stopping)))
         try:
             yield
         finally:
+            stopping.set()
             for limiter in limiters:
                 limiter.stop()
             # The last flush finishes before the Redis client closes under it.
-            _done, running = await asyncio.wait(flushing, timeout=2)
+            _done, running = await asyncio.wait(background, timeout=2)
             for task in running:
                 task.cancel()
             REGISTRY.unregister(collector)
