@@ -8,6 +8,7 @@ released by the kubernetes driver instead (ops/release/kubernetes_driver.py).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -50,19 +51,7 @@ class ReleaseTarget:
         return ssh_argv(self._host_vars(host), host)
 
     def _host_vars(self, host: str) -> dict[str, Any]:
-        command = [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(self.inventory_file),
-                   "--host", host]  # fmt: skip
-        environment = os.environ | {"ANSIBLE_CONFIG": str(REPO_ROOT / "playbooks" / "ansible.cfg")}
-        result = subprocess.run(command, capture_output=True, text=True, check=False, env=environment, timeout=60)
-        if result.returncode != 0:
-            raise OpsError(
-                f"the inventory of {self.env} does not describe host {host}",
-                step="read the inventory",
-                detail="\n".join(result.stderr.strip().splitlines()[-5:]),
-                fix=f"check {self.inventory_file}",
-            )
-        data: dict[str, Any] = json.loads(result.stdout)
-        return data
+        return _inventory_host_vars(self.env, self.inventory_file, host)
 
     def app_hosts(self) -> list[str]:
         """The inventory's `app` group, in inventory order."""
@@ -93,6 +82,25 @@ class ReleaseTarget:
 
     def fleet_state(self) -> FleetState | None:
         return FleetState.load(self.paths) if self.platform == "local" else None
+
+
+# Read once per process: a warm rollback reaches the lb right after the state host, and each
+# ansible-inventory run costs about a second.
+@functools.cache
+def _inventory_host_vars(env: str, inventory_file: Path, host: str) -> dict[str, Any]:
+    command = [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory_file),
+               "--host", host]  # fmt: skip
+    environment = os.environ | {"ANSIBLE_CONFIG": str(REPO_ROOT / "playbooks" / "ansible.cfg")}
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=environment, timeout=60)
+    if result.returncode != 0:
+        raise OpsError(
+            f"the inventory of {env} does not describe host {host}",
+            step="read the inventory",
+            detail="\n".join(result.stderr.strip().splitlines()[-5:]),
+            fix=f"check {inventory_file}",
+        )
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
 
 
 def resolve(env: str, state_root: Path | None = None) -> ReleaseTarget:

@@ -1,8 +1,8 @@
 """Releases on the shared e2e fleet, under continuous load through nginx over TLS.
 
-v1 -> v2 in host batches (a 200 MB upload sent slowly across the first completes), v3 as a canary
-promoted through every step, a config-only release that adds an environment value, and a warm
-rollback (v3's slot still runs, with v3's environment) drop no request; a release whose slots never
+v1 in host batches (a 200 MB upload sent slowly across it completes), v2 as a canary promoted
+through every step, a config-only release that adds an environment value, and a warm rollback
+(v2's slot still runs, with v2's environment) drop no request; a release whose slots never
 become ready and a canary that fails 5% of one business endpoint (while its health checks answer
 normally) are both rolled back by themselves, every host ends on the previous release and the
 audit log says why; a held lock refuses a second release naming its holder, and a stale lock
@@ -289,15 +289,13 @@ def test_releases_canary_and_warm_rollback_under_load_drop_no_request(
             releaser.release("v1", ReleaseOptions(from_image=base, **OPTIONS))  # type: ignore[arg-type]
         assert _versions_running(target) == {"v1"}
         assert upload.status == 202, upload.answer  # sent while the slots it went to were switched
-        releaser.release("v2", ReleaseOptions(from_image=base, **OPTIONS))  # type: ignore[arg-type]
+        releaser.release("v2", ReleaseOptions(from_image=base, **CANARY))  # type: ignore[arg-type]
         assert _versions_running(target) == {"v2"}
-        releaser.release("v3", ReleaseOptions(from_image=base, **CANARY))  # type: ignore[arg-type]
-        assert _versions_running(target) == {"v3"}
         with _app_environment(CONFIG_MARK):
-            releaser.release("v3-config", ReleaseOptions(config_only=True, **{**OPTIONS, "serial": "100%"}))  # type: ignore[arg-type]
-        assert _versions_running(target) == {"v3-config"}
+            releaser.release("v2-config", ReleaseOptions(config_only=True, **{**OPTIONS, "serial": "100%"}))  # type: ignore[arg-type]
+        assert _versions_running(target) == {"v2-config"}
         assert _environment_value_served("app1", "SLIPWAY_E2E_MARK") == "config-2"
-        rolled_back = releaser.rollback(None)  # v3's slot still runs, with v3's environment
+        rolled_back = releaser.rollback(None)  # v2's slot still runs, with v2's environment
         while load.report.total < MIN_REQUESTS and load.elapsed() < 600:
             time.sleep(1)
     report = load.report
@@ -305,22 +303,21 @@ def test_releases_canary_and_warm_rollback_under_load_drop_no_request(
     assert report.total >= MIN_REQUESTS
     assert report.failures == [], _describe(report)
     assert business.report.failures == [], _describe(business.report)
-    assert _versions_running(target) == {"v3"}
+    assert _versions_running(target) == {"v2"}
     assert _environment_value_served("app1", "SLIPWAY_E2E_MARK") == ""
-    records = _audit(target, 5)
+    records = _audit(target, 4)
     actions = [(r.action, r.to_version, r.result) for r in records]
     assert actions == [
         ("release", "v1", "released"),
         ("release", "v2", "released"),
-        ("release", "v3", "released"),
-        ("release", "v3-config", "released"),
-        ("rollback", "v3", "rolled-back"),
+        ("release", "v2-config", "released"),
+        ("rollback", "v2", "rolled-back"),
     ]
-    steps = records[2].details["canary"]
+    steps = records[1].details["canary"]
     assert [(step["weight"], step["outcome"]) for step in steps] == [(5, "pass"), (25, "pass"), (50, "pass")]
-    # v3's slot was kept warm: nginx switched to it before anything else ran.
+    # v2's slot was kept warm: nginx switched to it before anything else ran.
     assert rolled_back.durations["to_traffic"] < rolled_back.seconds
-    print(f"\nwarm rollback: nginx served v3 after {rolled_back.durations['to_traffic']:.1f}s, "
+    print(f"\nwarm rollback: nginx served v2 after {rolled_back.durations['to_traffic']:.1f}s, "
           f"done after {rolled_back.seconds:.1f}s")  # fmt: skip
 
 
@@ -329,14 +326,14 @@ def test_release_that_never_becomes_ready_is_rolled_back(
 ) -> None:
     bad = _fault_image(e2e_fleet.image.tag, "never-ready", FAULT_NEVER_READY, tmp_path / "never-ready")
     options = ReleaseOptions(from_image=bad, **{**OPTIONS, "ready_timeout": 20})  # type: ignore[arg-type]
-    with _load(load_url) as load, pytest.raises(Exception, match="every app host is back on v3"):
+    with _load(load_url) as load, pytest.raises(Exception, match="every app host is back on v2"):
         open_releaser(ENV).release("bad-ready", options)
     report = load.report
 
-    assert _versions_running(target) == {"v3"}
+    assert _versions_running(target) == {"v2"}
     assert report.failures == [], _describe(report)
     record = _last_audit(target)
-    assert (record.from_version, record.to_version) == ("v3", "bad-ready")
+    assert (record.from_version, record.to_version) == ("v2", "bad-ready")
     assert "did not answer ready" in record.reason
     assert target.store().snapshot().history.find("bad-ready").bad_reason  # type: ignore[union-attr]
 
@@ -348,11 +345,11 @@ def test_canary_failing_some_listings_is_rolled_back(
     options = ReleaseOptions(from_image=bad, **CANARY)  # type: ignore[arg-type]
     with _load(load_url) as load, _BusinessLoad(_listings_url(e2e_fleet), business_keys) as business:
         began = business.elapsed()
-        with pytest.raises(Exception, match="every app host is back on v3"):
+        with pytest.raises(Exception, match="every app host is back on v2"):
             open_releaser(ENV).release("bad-canary", options)
         ended = business.elapsed()
 
-    assert _versions_running(target) == {"v3"}
+    assert _versions_running(target) == {"v2"}
     assert load.report.failures == [], _describe(load.report)
     record = _last_audit(target)
     assert (record.action, record.result) == ("auto-rollback", "rolled-back")
@@ -379,7 +376,7 @@ def test_second_release_is_refused_naming_the_lock_holder(
 
     assert "locked by ci-runner-7@build" in err
     assert "release v9 from CI" in err
-    assert _versions_running(target) == {"v3"}
+    assert _versions_running(target) == {"v2"}
 
 
 def test_lapsed_lock_is_taken_over_and_its_takeover_is_audited(target: ReleaseTarget) -> None:
