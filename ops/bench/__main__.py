@@ -25,6 +25,13 @@ import httpx
 from app.migrate import upgrade
 from app.settings import Settings
 from ops.appenv import settings_environment
+from ops.bench.hostile import (
+    huge_frames_video,
+    refused_json_body,
+    refused_upload,
+    stored_huge_video,
+    worker_refuses,
+)
 from ops.bench.load import LoadResult, hey
 from ops.bench.memory import MemoryResult, peak_rss
 from ops.bench.seed import BENCH_SESSION_ID, DETECTIONS, seed
@@ -103,6 +110,29 @@ def stream_detections(base: str, key: str) -> int:
     return lines
 
 
+def run_endpoints(  # noqa: PLR0917 - the two servers and the load, spelled out
+    bare: subprocess.Popen[bytes],
+    bare_url: str,
+    api: subprocess.Popen[bytes],
+    base: str,
+    database: int,
+    headers: dict[str, str],
+    load: dict[str, int],
+    warm_up: dict[str, int],
+) -> tuple[list[LoadResult], list[LoadResult]]:
+    """Each endpoint under load, right after a bare-app run: (endpoint results, bare baselines)."""
+    httpx.get(f"{base}/api/v1/stats", headers=headers).raise_for_status()  # the cache now holds it
+    results, baselines = [], []
+    for name, path in ENDPOINTS.items():
+        # The machine is shared and its load drifts, so each endpoint is compared with a
+        # bare-app run taken just before it, under the same settings and concurrency.
+        hey("warm-up", bare_url, server_pid=bare.pid, headers={}, **warm_up)
+        baselines.append(hey(BARE, bare_url, server_pid=bare.pid, headers={}, **load))
+        hey(name, base + path, server_pid=api.pid, headers=headers, **warm_up)
+        results.append(hey(name, base + path, server_pid=api.pid, database_pid=database, headers=headers, **load))
+    return results, baselines
+
+
 def print_load(results: list[LoadResult], baselines: list[LoadResult]) -> None:
     """One row per endpoint; `x bare` compares it with the bare-app run taken just before it."""
     print(
@@ -126,9 +156,9 @@ def print_load(results: list[LoadResult], baselines: list[LoadResult]) -> None:
 
 
 def print_memory(results: list[MemoryResult]) -> None:
-    print(f"\n{'API memory':<34}{'RSS before MB':>14}{'peak MB':>9}{'growth MB':>11}")
+    print(f"\n{'memory (API unless named)':<36}{'RSS before MB':>14}{'peak MB':>9}{'growth MB':>11}")
     for row in results:
-        print(f"{row.name:<34}{row.before_mb:>14.1f}{row.peak_mb:>9.1f}{row.growth_mb:>11.1f}")
+        print(f"{row.name:<36}{row.before_mb:>14.1f}{row.peak_mb:>9.1f}{row.growth_mb:>11.1f}")
 
 
 def main() -> int:
@@ -173,25 +203,39 @@ def main() -> int:
             process(api_cmd, env | {"PORT": str(api_port)}, api_port) as api,
         ):
             bare_url, base = f"http://127.0.0.1:{bare_port}/", f"http://127.0.0.1:{api_port}"
-            httpx.get(f"{base}/api/v1/stats", headers=headers).raise_for_status()  # the cache now holds it
             database = postmaster_pid(postgres)
-            results, baselines = [], []
-            for name, path in ENDPOINTS.items():
-                # The machine is shared and its load drifts, so each endpoint is compared with a
-                # bare-app run taken just before it, under the same settings and concurrency.
-                hey("warm-up", bare_url, server_pid=bare.pid, headers={}, **warm_up)
-                baselines.append(hey(BARE, bare_url, server_pid=bare.pid, headers={}, **load))
-                hey(name, base + path, server_pid=api.pid, headers=headers, **warm_up)
-                results.append(
-                    hey(name, base + path, server_pid=api.pid, database_pid=database, headers=headers, **load)
-                )
+            results, baselines = run_endpoints(bare, bare_url, api, base, database, headers, load, warm_up)
             print_load(results, baselines)
 
             video = big_video(BUILD / "upload-200mb.avi")
+            huge = huge_frames_video(BUILD / "frames-12000x12000.avi")
             memory = [
                 peak_rss("upload of a 200 MB video", api.pid, lambda: upload(base, key, video)),
                 peak_rss("NDJSON stream, 200,000 events", api.pid, lambda: stream_detections(base, key)),
+                peak_rss("12000x12000 video, refused", api.pid, lambda: refused_upload(base, key, huge)),
+                peak_rss("200 MiB JSON body, refused", api.pid, lambda: refused_json_body(base, key, BENCH_SESSION_ID)),
             ]
+
+        # The same endpoints at the production log level (one JSON access-log line per request).
+        info_port = free_port()
+        info_env = env | {"PORT": str(info_port), "LOG_LEVEL": "INFO"}
+        with process(bare_cmd, env, bare_port) as bare, process(api_cmd, info_env, info_port) as api:
+            info_base = f"http://127.0.0.1:{info_port}"
+            info = run_endpoints(bare, bare_url, api, info_base, database, headers, load, warm_up)
+        print("\nat LOG_LEVEL=INFO (production):")
+        print_load(*info)
+
+        worker_port = free_port()
+        worker_cmd = [sys.executable, "-m", "app", "worker"]
+        hostile_id = stored_huge_video(postgres, storage.resolve(), huge)
+        with process(worker_cmd, env | {"WORKER_METRICS_PORT": str(worker_port)}, worker_port) as worker:
+            memory.append(
+                peak_rss(
+                    "worker: 12000x12000 video, failed",
+                    worker.pid,
+                    lambda: worker_refuses(postgres, redis.url, hostile_id),
+                )
+            )
 
         print_memory(memory)
         throughput = asyncio.run(worker_throughput(settings, clips(BUILD / "clips")))
@@ -202,6 +246,7 @@ def main() -> int:
 
     report = {
         "endpoints": [asdict(row) | {"baseline": asdict(bare)} for row, bare in zip(results, baselines, strict=True)],
+        "endpoints_at_info": [asdict(row) | {"baseline": asdict(bare)} for row, bare in zip(*info, strict=True)],
         "memory": [asdict(row) | {"growth_mb": row.growth_mb} for row in memory],
         "worker": asdict(throughput),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
