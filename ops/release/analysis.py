@@ -42,6 +42,7 @@ class Request:
     route: str  # the path template, e.g. "GET /videos/{id}"
     status: int  # nginx's own 502, 504 and 499 included
     seconds: float  # nginx's request time
+    at: float = 0.0  # when nginx logged it (seconds since the epoch, the lb's clock)
 
     @property
     def failed(self) -> bool:
@@ -80,11 +81,22 @@ class Verdict:
     figures: dict[str, float | int]
 
 
-def judge(baseline: Sequence[Request], canary: Sequence[Request], policy: GatePolicy = GatePolicy()) -> Verdict:
-    """Judge the canary's requests against the baseline's, both from the same window."""
+def judge(
+    baseline: Sequence[Request],
+    canary: Sequence[Request],
+    policy: GatePolicy = GatePolicy(),
+    *,
+    latency_canary: Sequence[Request] | None = None,
+) -> Verdict:
+    """Judge the canary's requests against the baseline's, both from the same window.
+
+    `latency_canary`, when given, is the part of the canary's requests its latency is judged on
+    (the ones after its warm-up: a slot's first requests open its connections); its errors are
+    always judged on all of them."""
     base, can = _Side.of(baseline), _Side.of(canary)
+    warm = can if latency_canary is None else _Side.of(latency_canary)
     figures: dict[str, float | int] = {}
-    reasons = _errors(base, can, policy, figures) + _latency(base, can, policy, figures)
+    reasons = _errors(base, can, policy, figures) + _latency(base, warm, policy, figures)
     if reasons:
         return Verdict("fail", tuple(reasons), figures)
     few = [

@@ -26,7 +26,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 from ops.errors import OpsError
-from ops.release.analysis import GatePolicy, Verdict, judge
+from ops.release.analysis import GatePolicy, Request, Verdict, judge
 from ops.release.audit import AuditRecord
 from ops.release.driver import BatchSettings, ReleaseDriver, SwitchResult
 from ops.release.fleet_view import version_of
@@ -66,6 +66,9 @@ class ReleaseOptions:
     step_seconds: int = DEFAULT_STEP_SECONDS
     # Bakes of `step_seconds` added to a step whose traffic is too thin to judge, before pausing.
     extensions: int = 2
+    # The canary's first seconds of requests are judged on their errors only: a fresh slot's first
+    # requests open its database and cache connections, which is not the version's latency.
+    warmup_seconds: float = 15.0
     policy: GatePolicy = field(default_factory=GatePolicy)
     # Ship the environment staged from the inventory with the running release's image, as a
     # release of its own (a new version), instead of a new image.
@@ -324,7 +327,7 @@ class Releaser:
                 if asked:
                     raise CanaryPausedError(weight, f"was paused by {asked}")
             seen = traffic.since(marks)
-            return judge(seen.baseline, seen.canary, options.policy)
+            return judge(seen.baseline, seen.canary, options.policy, latency_canary=_warm(seen.canary, options))
 
         verdict = bake_and_judge()
         for _ in range(options.extensions):
@@ -562,6 +565,14 @@ class Releaser:
         record.reason = f"broke the lock of {held.holder} ({held.purpose})"
         self.store.break_lock(record)
         return f"{self.env}: broke the lock of {held.describe(time.time())}"
+
+
+def _warm(canary: list[Request], options: ReleaseOptions) -> list[Request]:
+    """The canary's requests after its warm-up, timed from its first request by nginx's own clock."""
+    if not canary:
+        return []
+    warm_from = min(request.at for request in canary) + options.warmup_seconds
+    return [request for request in canary if request.at >= warm_from]
 
 
 def _reason(failure: BaseException) -> str:

@@ -46,8 +46,8 @@ def split(attempts: list[list[Any]], active: set[str]) -> tuple[list[Request], l
     """Attempts to an active slot are the baseline's, the others the canary's."""
     baseline: list[Request] = []
     canary: list[Request] = []
-    for address, method, path, status, seconds in attempts:
-        request = Request(route_of(str(method), str(path)), int(status), float(seconds))
+    for address, method, path, status, seconds, at in attempts:
+        request = Request(route_of(str(method), str(path)), int(status), float(seconds), float(at))
         (baseline if address in active else canary).append(request)
     return baseline, canary
 

@@ -4,7 +4,7 @@ Run on the lb host as root by ops/release/traffic.py: `python3 -c SOURCE OPERATI
 the request as JSON on stdin, one JSON answer on stdout.
 
   mark   -> {"inode": N, "offset": N}: where the log ends now
-  read   {"inode", "offset", "record"} -> {"attempts": [[address, method, path, status, seconds], ...],
+  read   {"inode", "offset", "record"} -> {"attempts": [[address, method, path, status, seconds, at], ...],
           "active": {host: "address:port"}, "rotated": bool}: every upstream attempt logged since
           the mark (a request nginx retried on another slot gives one attempt per slot), and the
           slots nginx's upstream record calls active. A log rotated since the mark is read from
@@ -31,7 +31,7 @@ def mark(log_file: Path) -> dict[str, int]:
 
 
 def attempts_of(line: str) -> list[list[Any]]:
-    """The upstream attempts of one log line: [address, method, path, status, seconds]."""
+    """The upstream attempts of one log line: [address, method, path, status, seconds, at]."""
     entry = json.loads(line)
     addresses = [part.strip() for part in str(entry.get("up", "")).split(",")]
     statuses = [part.strip() for part in str(entry.get("us", "")).split(",")]
@@ -46,7 +46,7 @@ def attempts_of(line: str) -> list[list[Any]]:
         # "-": no answer from the slot (the client went away, 499): the request's own status and time.
         code = int(status) if status.isdigit() else int(entry.get("s", 0)) if last else 502
         took = float(seconds) if seconds.replace(".", "", 1).isdigit() else float(entry.get("rt", 0))
-        found.append([address, str(entry.get("m", "")), str(entry.get("u", "")), code, took])
+        found.append([address, str(entry.get("m", "")), str(entry.get("u", "")), code, took, float(entry.get("t", 0))])
     return found
 
 

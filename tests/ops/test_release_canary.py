@@ -24,7 +24,8 @@ from tests.ops.test_release_engine import V1, V2, FakeHosts
 
 
 def _requests(count: int, *, failures: int = 0, seconds: float = 0.01) -> list[Request]:
-    return [Request("GET /videos", 500 if n < failures else 200, seconds) for n in range(count)]
+    """`count` requests, 10 a second, the first `failures` of them failed."""
+    return [Request("GET /videos", 500 if n < failures else 200, seconds, at=n / 10) for n in range(count)]
 
 
 class FakeTraffic:
@@ -178,15 +179,15 @@ def test_each_upstream_attempt_is_one_request_of_its_slot() -> None:
     retried = _line(up="10.0.0.2:8001, 10.0.0.3:8000", us="502, 200", urt="0.001, 0.015")
 
     assert attempts_of(retried) == [
-        ["10.0.0.2:8001", "GET", "/videos/812", 502, 0.001],
-        ["10.0.0.3:8000", "GET", "/videos/812", 200, 0.015],
+        ["10.0.0.2:8001", "GET", "/videos/812", 502, 0.001, 1.0],
+        ["10.0.0.3:8000", "GET", "/videos/812", 200, 0.015, 1.0],
     ]
 
 
 def test_client_gone_is_a_499_of_the_slot_that_was_answering() -> None:
     gone = _line(s=499, rt=30.0, up="10.0.0.2:8001", us="-", urt="-")
 
-    assert attempts_of(gone) == [["10.0.0.2:8001", "GET", "/videos/812", 499, 30.0]]
+    assert attempts_of(gone) == [["10.0.0.2:8001", "GET", "/videos/812", 499, 30.0, 1.0]]
 
 
 def test_answers_nginx_gave_by_itself_blame_no_slot() -> None:
@@ -203,12 +204,12 @@ def test_routes_fold_ids() -> None:
 
 
 def test_requests_to_the_active_slots_are_the_baseline() -> None:
-    attempts = [["10.0.0.2:8000", "GET", "/stats", 200, 0.01], ["10.0.0.2:8001", "GET", "/stats", 500, 0.02]]
+    attempts = [["10.0.0.2:8000", "GET", "/stats", 200, 0.01, 5.0], ["10.0.0.2:8001", "GET", "/stats", 500, 0.02, 6.0]]
 
     baseline, canary = split(attempts, {"10.0.0.2:8000"})
 
-    assert baseline == [Request("GET /stats", 200, 0.01)]
-    assert canary == [Request("GET /stats", 500, 0.02)]
+    assert baseline == [Request("GET /stats", 200, 0.01, 5.0)]
+    assert canary == [Request("GET /stats", 500, 0.02, 6.0)]
 
 
 def test_log_is_read_from_the_mark_and_from_the_start_after_a_rotation(tmp_path: Path) -> None:
@@ -222,7 +223,7 @@ def test_log_is_read_from_the_mark_and_from_the_start_after_a_rotation(tmp_path:
 
     answer = read(log, {"inode": inode, "offset": offset, "record": str(record)})
 
-    assert answer["attempts"] == [["10.0.0.2:8001", "GET", "/videos/812", 500, 0.02]]
+    assert answer["attempts"] == [["10.0.0.2:8001", "GET", "/videos/812", 500, 0.02, 1.0]]
     assert answer["active"] == {"app1": "10.0.0.2:8000"}
     assert not answer["rotated"]
     rotated = read(log, {"inode": inode + 1, "offset": offset, "record": str(record)})
@@ -247,3 +248,23 @@ def test_pause_asked_from_elsewhere_holds_the_canary_at_its_step(
     assert snapshot.audit[-1].result == "paused"
     assert snapshot.pause_requested_by == ""  # the request belonged to that run's lock
     assert "nothing runs" in _releaser(fleet, store).request_pause()
+
+
+def _cold_then_warm() -> list[Request]:
+    """A new slot's first requests open its connections (slow); later ones are as fast as the old."""
+    cold = [Request("GET /videos", 200, 0.2, at=1000.0 + n * 0.1) for n in range(10)]
+    return cold + [Request("GET /videos", 200, 0.01, at=1030.0 + n * 0.01) for n in range(390)]
+
+
+@pytest.mark.parametrize(("warmup", "result"), [(15.0, "released"), (0.0, "rolled-back")])
+def test_latency_of_the_canarys_warm_up_is_not_judged(warmup: float, result: str, store: ReleaseStore) -> None:
+    fleet = CanaryHosts(FakeTraffic(_requests(2000), _cold_then_warm()))
+    options = ReleaseOptions(canary=(5,), step_seconds=0, warmup_seconds=warmup)
+
+    if result == "released":
+        assert _releaser(fleet, store).release("v2", options).result == "released"
+    else:
+        with pytest.raises(OpsError, match="back on v1"):
+            _releaser(fleet, store).release("v2", options)
+        assert "slower" in store.snapshot().audit[-1].reason
+    assert store.snapshot().audit[-1].result == result
