@@ -114,6 +114,9 @@ class RateLimiter:
         results = await self.breaker.call(sync_all, None, "rate limiting")
         self._redis_ok = results is not None
         if results is None:
+            # Failing open: what was admitted meanwhile is not charged once Redis is back, or every
+            # busy key would find its allowance spent by the outage.
+            self._unflushed.clear()
             return
         for who, (remaining, reset_at) in zip(identities, results, strict=True):
             self._unflushed[who] -= sent.get(who, 0)  # requests admitted while the flush ran stay pending
