@@ -42,7 +42,7 @@ from ops.release.traffic import TrafficLog
 Say = Callable[[str], None]
 
 # A canary step's bake: at 60 requests/s, 45 s per step catches a route failing 2% of its
-# requests in 99% of releases (`make bench-gate`); 30 s only in 95%.
+# requests in 98% of releases (`make bench-gate`); 30 s in only about 95%.
 DEFAULT_STEP_SECONDS = 45
 # How often a baking canary looks for a pause request (`./deploy.sh pause ENV`).
 PAUSE_CHECK_SECONDS = 5.0
