@@ -24,7 +24,7 @@ from ops.localservices import free_port, wait_for_port
 from tests.app.processes import run, start
 from tests.app.videos import make_video
 
-MAX_EXAMPLES = 250
+MAX_EXAMPLES = 200
 MAX_SECONDS = 170
 CONFIG = Path(__file__).parent / "schemathesis.toml"
 
