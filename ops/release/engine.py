@@ -226,7 +226,8 @@ class Releaser:
         if previous is None:  # deployed outside a release (site.yml): what runs is the truth
             previous = Release(version_of(previous_image), previous_image, "", known_good=True)
             history.record(previous)
-        history.current = record.from_version = previous.version
+        record.from_version = previous.version
+        history.make_current(previous.version)
         run.journal = Journal("release", record.id, record.actor, previous.version, previous_image, version,
                               options={"serial": options.serial, "bake_seconds": options.bake_seconds,
                                        "canary": list(options.canary)})  # fmt: skip
@@ -249,7 +250,7 @@ class Releaser:
         released = history.find(version)
         if released is not None:
             released.known_good, released.bad_reason = True, ""
-        history.current = version
+        history.make_current(version)
         dropped = history.prune(options.keep)
         report = self.driver.gate_report()
         run.journal.phase = DONE
@@ -395,7 +396,7 @@ class Releaser:
                 result, note = self._switch_back(run, journal, moved)
         if journal is not None and result != "incomplete":
             journal.phase = DONE
-        run.history.current = record.from_version or run.history.current
+        run.history.make_current(record.from_version or run.history.current)
         record.failed_requests = _int_or_none(self.driver.gate_report().get("failed_requests"))
         record.finish(result, reason + note)
         try:
@@ -523,7 +524,7 @@ class Releaser:
                                         f"`./deploy.sh resume {self.env}` finishes them")  # fmt: skip
         else:
             journal.phase = DONE
-            run.history.current = version
+            run.history.make_current(version)
             release = run.history.find(version)
             if release is not None and success == "released":
                 release.known_good, release.bad_reason = True, ""

@@ -37,7 +37,7 @@ class Release:
 
 @dataclass
 class History:
-    releases: list[Release] = field(default_factory=list)  # newest first
+    releases: list[Release] = field(default_factory=list)  # the most recently current first
     current: str = ""  # the version every app host runs
 
     @classmethod
@@ -64,6 +64,14 @@ class History:
     def record(self, release: Release) -> None:
         """Add (or refresh) a release at the top of the list."""
         self.releases = [release] + [kept for kept in self.releases if kept.version != release.version]
+
+    def make_current(self, version: str) -> None:
+        """`version` runs now: it moves to the top, so the release it replaces next is the one a
+        rollback goes back to, and pruning spares it."""
+        self.current = version
+        found = self.find(version)
+        if found is not None:
+            self.releases = [found] + [kept for kept in self.releases if kept is not found]
 
     def check_unused(self, version: str, content: str) -> None:
         """A version name means one content for good: releasing it again with another is refused."""

@@ -339,3 +339,15 @@ def test_config_only_release_stamps_the_running_image_as_a_new_version(
     assert done.result == "released"
     assert fleet.prepared_from == "slipway/app:v1-aaaaaaa"  # the running release's image, stamped anew
     assert store.snapshot().history.current == "v1-config-1"
+
+
+def test_rollback_goes_back_to_the_release_that_ran_before(
+    fleet: FakeHosts, store: ReleaseStore, tmp_path: Path
+) -> None:
+    releaser = _releaser(fleet, store, tmp_path)
+    for version in ("v2", "v3"):
+        releaser.release(version, OPTIONS)
+    releaser.rollback("v1")
+    releaser.release("v4", OPTIONS)
+
+    assert releaser.rollback(None).version == "v1"  # not v2, released earlier but replaced by nothing since
