@@ -1,4 +1,4 @@
-"""Names the rules and dashboards share with the fleet (the brief's metric contract)."""
+"""Names the rules and dashboards share with the fleet (the metrics the app contract promises)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 `python -m ops.fleet_bench [--env bench] [--keep]` removes the environment, runs everything
 `./deploy.sh local` runs (smoke test included), then site.yml again, and prints both times next
-to the goals of issue 3 (12 min and 3 min on the 2-core reference machine). Images already built
+to their goals (12 min and 3 min on a 2-core machine). Images already built
 on the machine are reused, as they would be on an operator's second environment.
 """
 
