@@ -305,7 +305,7 @@ class Releaser:
                     f"the canary failed its analysis at {weight}%",
                     step="canary analysis",
                     detail="; ".join(verdict.reasons),
-                    fix="the new version answers worse than the old one: see `./deploy.sh history ENV`",
+                    fix=f"the new version answers worse than the old: `./deploy.sh history {self.env}` has the figures",
                 )
             if verdict.outcome != "pass":
                 raise CanaryPausedError(weight, f"saw too few requests to judge: {'; '.join(verdict.reasons)}")
