@@ -1,4 +1,4 @@
-# The standard commands. CI calls `make test` (via .ci/run) and nothing else.
+# The standard commands. CI (.ci/run) calls `make lint`, then `make test`.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
