@@ -17,6 +17,8 @@ Commands:
                     behind nginx), gate each batch; any failure or signal rolls every host back.
                     Options: --serial N|P%, --bake SECONDS, --from-image IMAGE, --lease SECONDS.
                     `./deploy.sh local` on a machine with no local fleet yet stands it up first.
+  check [FILE]      validate the app definition (default app/slipway.yml): every mistake with its
+                    key and the fix, or a summary of what Slipway will run
   up [ENV]          stand up (or converge) a local fleet (default: local): Debian hosts in Docker,
                     hardened and provisioned with Ansible, the current version deployed and
                     smoke-tested through nginx/TLS; safe to run again

@@ -6,11 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ops.deploy import local, releases
+from ops.deploy import check, local, releases
 from ops.errors import OpsError
 
 # Modules that add a subcommand: `add_parser(commands)` sets `run` as the parser's default.
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    check.add_parser,
     local.add_parser,
     releases.add_parser,
 ]

@@ -1,0 +1,125 @@
+"""Read an app definition file into the schema, turning every mistake into what to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ops.errors import OpsError
+from ops.fleet.state import REPO_ROOT
+from ops.service.definition import DATA_SERVICES, ENV_NAME, HOSTNAME, MEMORY, NAME, REFERENCES, SECRET_NAME, Definition
+
+# The definition every command reads unless told another (the reference API's).
+DEFAULT_DEFINITION = REPO_ROOT / "app" / "slipway.yml"
+
+# Hints for the mistakes pydantic reports only by type, keyed by that type.
+_FIXES = {
+    "missing": "add it",
+    "extra_forbidden": "remove it or fix its spelling",
+    "string_pattern_mismatch": "use the form shown",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "float_parsing": "write a number",
+    "greater_than_equal": "raise it",
+    "less_than_equal": "lower it",
+    "too_short": "give at least one",
+}
+
+
+# Steps of a location that name what pydantic tried (a union member, a tag), not a key.
+_NOT_KEYS = {"str", "int", "float", "bool", "plain", "reference", *REFERENCES}
+# The patterns of the schema, told as an example of the form they want.
+_FORMS = {
+    MEMORY: "a size such as 512m or 2g",
+    NAME: "lowercase letters, digits and dashes, e.g. my-api",
+    ENV_NAME: "capitals, digits and underscores, e.g. DATABASE_URL",
+    SECRET_NAME: "lowercase and underscores, e.g. secret_key",
+    HOSTNAME: "a DNS name such as api.example.com",
+}
+
+
+class DefinitionError(OpsError):
+    """A definition that cannot be used: one line per mistake, each naming its key."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(
+            f"{shown(path)}: {len(problems)} mistake{'s' if len(problems) != 1 else ''} in the app definition",
+            detail="\n".join(problems),
+            fix=f"edit {shown(path)} as each line says, then run `./deploy.sh check`",
+        )
+        self.problems = problems
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def _key(location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in location:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif part in _NOT_KEYS or part.startswith("function-"):
+            continue  # the union member pydantic tried, not a key of the file
+        else:
+            parts.append(("." if parts else "") + part)
+    return "".join(parts) or "(top level)"
+
+
+def _problem(error: dict[str, Any]) -> str:
+    key = _key(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden" and key.startswith("data."):
+        return f"{key}: unknown data service; the data services are {', '.join(DATA_SERVICES)}"
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        # Checks across keys name the key themselves.
+        return message if key == "(top level)" or message.startswith(key) else f"{key}: {message}"
+    if kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern", "")
+        return f"{key}: {error['input']!r} is not {_FORMS.get(pattern, 'of the form ' + pattern)}"
+    fix = _FIXES.get(kind)
+    return f"{key}: {error['msg']}" + (f"; {fix}" if fix else "")
+
+
+def _problems(error: ValidationError) -> list[str]:
+    problems: list[str] = []
+    # A value that matches no member of a union is reported once per member; keep one line per
+    # key (the first), since the member's name says nothing to the file's author.
+    seen: set[str] = set()
+    for item in error.errors(include_url=False):
+        key = _key(item["loc"])
+        if key in seen:
+            continue
+        seen.add(key)
+        problems.append(_problem(dict(item)))
+    return problems
+
+
+def parse(text: str, path: Path) -> Definition:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise DefinitionError(path, [f"not valid YAML at {where}: {getattr(error, 'problem', error)}"]) from None
+    if not isinstance(data, dict):
+        raise DefinitionError(path, ["the file must be a mapping of keys (service, image, web, ...)"])
+    try:
+        return Definition.model_validate(data)
+    except ValidationError as error:
+        raise DefinitionError(path, _problems(error)) from None
+
+
+def load(path: Path = DEFAULT_DEFINITION) -> Definition:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise OpsError(
+            f"cannot read the app definition {shown(path)}: {error.strerror}",
+            fix="give the path of a definition file (the reference API's is app/slipway.yml)",
+        ) from None
+    return parse(text, path)
