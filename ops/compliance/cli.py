@@ -1,6 +1,9 @@
 """`python -m ops.compliance --env NAME | --inventory PATH`: the hardening checklist as a report.
 
 Exit status: 0 when no host fails a control, 1 when some do, 2 when the run itself failed.
+
+`python -m ops.compliance checklist [--check]` writes docs/compliance/checklist.md from the
+checklist data (with --check: exit 1 when the committed file differs).
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ops.compliance.results import Outcome, totals
+from ops.compliance import checklist_doc
+from ops.compliance.checklist import ChecklistError, checklist, control_sort_key
+from ops.compliance.results import ControlResult, Outcome, totals
 from ops.compliance.run import REPO_ROOT, run_compliance
 from ops.errors import OpsError
 from ops.fleet import model
@@ -38,7 +43,53 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+def _checklist_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.compliance checklist",
+        description="Write docs/compliance/checklist.md from ops/compliance/checklist.yml.",
+    )
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when the file differs")
+    return parser
+
+
+def checklist_main(argv: list[str]) -> int:
+    args = _checklist_parser().parse_args(argv)
+    path = REPO_ROOT / checklist_doc.DOC_PATH
+    try:
+        text = checklist_doc.render(checklist())
+    except ChecklistError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    current = path.read_text(encoding="utf-8") if path.is_file() else None
+    if args.check:
+        if current != text:
+            print(f"{checklist_doc.DOC_PATH} is out of date: run python -m ops.compliance checklist", file=sys.stderr)
+            return 1
+        print(f"{checklist_doc.DOC_PATH} matches the checklist")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {checklist_doc.DOC_PATH} ({'unchanged' if current == text else 'updated'})")
+    return 0
+
+
+def print_failures(failures: list[ControlResult]) -> None:
+    """One block per failing control: the hosts, the title and the fix."""
+    hosts: dict[str, list[str]] = {}
+    for failure in failures:
+        hosts.setdefault(failure.control, []).append(failure.host)
+    for control_id, names in sorted(hosts.items(), key=lambda item: control_sort_key(item[0])):
+        control = checklist().controls.get(control_id)
+        title = control.title if control else "(not in the checklist)"
+        print(f"FAIL {control_id} {title}: {', '.join(names)}")
+        if control:
+            print(f"     fix: {control.fix}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["checklist"]:
+        return checklist_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         if args.env is not None:
@@ -67,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{host:<8} pass {count[Outcome.PASS]:>3}  fail {count[Outcome.FAIL]:>3}  waived {count[Outcome.WAIVED]:>3}"
         )
-    for failure in run.failures:
-        print(f"FAIL {failure.host} {failure.control}")
+    print_failures(run.failures)
     for loose in run.loose_failures:
         print(f"ERROR {loose.test_id}: {loose.message[:200]}")
     shown = run.report.relative_to(REPO_ROOT) if run.report.is_relative_to(REPO_ROOT) else run.report

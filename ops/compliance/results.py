@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from ops.compliance.checklist import control_sort_key
+
 
 class Outcome(StrEnum):
     PASS = "pass"  # noqa: S105 - an outcome, not a password
@@ -123,15 +125,6 @@ def by_control(results: list[CheckResult]) -> dict[str, dict[str, ControlResult]
         host: dict(sorted(controls.items(), key=lambda item: control_sort_key(item[0])))
         for host, controls in sorted(grouped.items())
     }
-
-
-GROUP_ORDER = ("ALL", "SSH", "LB", "APP", "CTR", "IMG", "DB", "CACHE", "MON")
-
-
-def control_sort_key(control: str) -> tuple[int, int, str]:
-    group, _, number = control.partition("-")
-    rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
-    return rank, int(number) if number.isdigit() else 0, control
 
 
 def totals(controls: dict[str, ControlResult]) -> Counter[Outcome]:

@@ -14,15 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from ops.compliance import report
+from ops.compliance.checklist import checklist
 from ops.compliance.results import CheckResult, ControlResult, Outcome, ResultsError, by_control, read_junit
 from ops.errors import OpsError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUITE = REPO_ROOT / "tests" / "compliance"
-NOT_IMPLEMENTED = SUITE / "data" / "not_implemented.yml"
 PLAYBOOK_CONFIG = REPO_ROOT / "playbooks" / "ansible.cfg"
 
 
@@ -44,11 +42,6 @@ class ComplianceRun:
     @property
     def ok(self) -> bool:
         return not self.failures and not self.loose_failures
-
-
-def not_implemented() -> dict[str, str]:
-    data = yaml.safe_load(NOT_IMPLEMENTED.read_text(encoding="utf-8")) or {}
-    return {str(k): " ".join(str(v).split()) for k, v in data.items()}
 
 
 def _pytest_command(
@@ -196,7 +189,7 @@ def run_compliance(
     loose = [r for r in results if r.host == "?"]
     report_path = out_dir / "report.md"
     report_path.write_text(
-        report.render(title=title, grouped=grouped, not_implemented=not_implemented(), loose_failures=loose),
+        report.render(title=title, grouped=grouped, checklist=checklist(), loose_failures=loose),
         encoding="utf-8",
     )
     return ComplianceRun(junit=junit, report=report_path, grouped=grouped, loose_failures=loose)

@@ -1,4 +1,5 @@
-"""The checklist's data: expected values and per-platform waivers (tests/compliance/data/).
+"""The suite's data: expected values and per-platform waivers (tests/compliance/data/), and the
+`control` marker that ties a test to a control of the checklist (ops/compliance/checklist.yml).
 
 Expected values live in `data/expected.yml`; a platform file (`data/platforms/<platform>.yml`)
 may override any of them and lists its waivers. A waiver names the control, the platform (the
@@ -17,13 +18,22 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 
+from ops.compliance.checklist import CHECKLIST_FILE, checklist
+
 DATA = Path(__file__).parent / "data"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def control(control_id: str) -> Callable[[F], F]:
-    """Tie a test to one checklist control; the id becomes part of the test id."""
+    """Tie a test to one checklist control; the id becomes part of the test id.
+
+    An id missing from the checklist stops the import, so no test can check an undocumented control.
+    """
+    if control_id not in checklist().controls:
+        raise ChecklistDataError(f"{control_id} is not in {CHECKLIST_FILE.name}: add it there first")
+    if not checklist().controls[control_id].implemented:
+        raise ChecklistDataError(f"{control_id} is marked not_implemented in {CHECKLIST_FILE.name}: drop that mark")
     return pytest.mark.control(control_id)
 
 
@@ -68,6 +78,8 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 def _waiver(entry: object, platform: str, path: Path) -> Waiver:
     if not isinstance(entry, dict) or not entry.get("control") or not entry.get("reason"):
         raise ChecklistDataError(f"{path}: every waiver needs `control` and `reason`: {entry!r}")
+    if str(entry["control"]) not in checklist().controls:
+        raise ChecklistDataError(f"{path}: waiver of {entry['control']}, which is not in {CHECKLIST_FILE.name}")
     return Waiver(
         control=str(entry["control"]),
         platform=platform,
@@ -88,10 +100,3 @@ def platform(name: str) -> Platform:
     expected = _load_yaml(DATA / "expected.yml") | (data.get("expected") or {})
     waivers = tuple(_waiver(entry, name, path) for entry in data.get("waivers") or ())
     return Platform(name=name, expected=expected, waivers=waivers)
-
-
-@functools.cache
-def not_implemented() -> dict[str, str]:
-    """Controls of the checklist without a test, each with the reason."""
-    entries = _load_yaml(DATA / "not_implemented.yml")
-    return {str(k): " ".join(str(v).split()) for k, v in entries.items()}
