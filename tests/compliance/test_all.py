@@ -1,4 +1,4 @@
-"""ALL: the OS baseline on every host (checklist section 5.1)."""
+"""ALL: the OS baseline on every host."""
 
 from __future__ import annotations
 

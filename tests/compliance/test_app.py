@@ -1,4 +1,4 @@
-"""APP: the Docker engine on the app hosts (checklist section 5.4)."""
+"""APP: the Docker engine on the app hosts."""
 
 from __future__ import annotations
 

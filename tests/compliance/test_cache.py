@@ -1,4 +1,4 @@
-"""CACHE: Redis 7 (checklist section 5.8). Live settings come from CONFIG GET as the admin ACL
+"""CACHE: Redis 7. Live settings come from CONFIG GET as the admin ACL
 user; the unauthenticated and app-user probes go through redis-cli on the cache host."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""CTR: every running API container on the app hosts (checklist section 5.5), from `docker inspect`.
+"""CTR: every running API container on the app hosts, from `docker inspect`.
 
 Each test checks one property across all API containers of the host and names the offenders.
 """

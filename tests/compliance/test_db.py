@@ -1,4 +1,4 @@
-"""DB: PostgreSQL 15 (checklist section 5.7). Settings come from pg_settings and the catalogs,
+"""DB: PostgreSQL 15. Settings come from pg_settings and the catalogs,
 queried as the postgres superuser over the local socket (peer authentication)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""IMG: the API image (checklist section 5.6), inspected where it runs: the image of the API
+"""IMG: the API image, inspected where it runs: the image of the API
 containers on each app host, so the same check holds for any registry and platform."""
 
 from __future__ import annotations

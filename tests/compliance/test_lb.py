@@ -1,4 +1,4 @@
-"""LB: the nginx reverse proxy (checklist section 5.3). Directives are read from `nginx -T`, the
+"""LB: the nginx reverse proxy. Directives are read from `nginx -T`, the
 configuration nginx actually loads; TLS and headers are probed on the lb itself."""
 
 from __future__ import annotations

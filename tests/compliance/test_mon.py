@@ -1,4 +1,4 @@
-"""MON: Prometheus and Alertmanager on the monitoring host (checklist section 5.9)."""
+"""MON: Prometheus and Alertmanager on the monitoring host."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SSH: the OpenSSH server and client on every host (checklist section 5.2).
+"""SSH: the OpenSSH server and client on every host.
 
 Server settings are read from the effective configuration (`sshd -T`), so drop-ins and Match
 blocks count; client settings from `ssh -G`.
