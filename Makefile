@@ -49,6 +49,7 @@ lint: system-packages $(INSTALLED) ## ruff, mypy, shellcheck, yamllint, ansible-
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app ops dashboards infra
 	$(BIN)/python -m dashboards check
+	$(BIN)/python -m ops.compliance checklist --check
 	shellcheck $(wildcard deploy.sh) ops/*.sh .ci/run
 	$(BIN)/yamllint -s .
 	@if [ -f playbooks/site.yml ]; then cd playbooks && ../$(BIN)/ansible-lint; fi
