@@ -49,8 +49,9 @@ def render(checklist: Checklist) -> str:
         f"{cited['cis_debian12']} controls), CIS Docker Benchmark v1.6.0 ({cited['cis_docker']}), "
         f"CIS PostgreSQL Benchmark ({cited['cis_postgresql']}; its sub-numbers can shift between the "
         f"benchmark's versions), dev-sec baseline control ids ({cited['devsec']}), DISA STIG ids "
-        f"({cited['stig']}; DISA publishes no STIG for Debian, so these come from the Canonical "
-        "Ubuntu 22.04 LTS STIG where its rule is the same), and a product's own guidance "
+        f"({cited['stig']}; DISA publishes no STIG for Debian, so these are rules of the Canonical "
+        "Ubuntu 22.04 LTS STIG that ask the same thing, sometimes with other values: the control's "
+        "own check is what the suite holds a host to), and a product's own guidance "
         f"({cited['other']}).",
         "",
         "`make compliance ENV=...` checks the implemented controls on every host of an inventory; "
