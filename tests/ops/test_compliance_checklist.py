@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ops.compliance import checklist_doc
 from ops.compliance.checklist import CHECKLIST_FILE, GROUPS, ChecklistError, checklist, load
@@ -118,6 +119,22 @@ def test_every_implemented_control_has_a_test() -> None:
 
 def test_no_control_is_both_tested_and_marked_not_implemented() -> None:
     assert sorted(set(checklist().not_implemented) & set(_markers())) == []
+
+
+def test_every_role_variable_a_fix_names_exists() -> None:
+    roles = sorted(p.name for p in (REPO_ROOT / "playbooks" / "roles").iterdir() if p.is_dir())
+    defined: set[str] = set()
+    for role in roles:
+        defaults = REPO_ROOT / "playbooks" / "roles" / role / "defaults" / "main.yml"
+        if defaults.is_file():
+            defined |= set(yaml.safe_load(defaults.read_text(encoding="utf-8")) or {})
+    # `hardening_ssh_*` names a family of variables, not one.
+    named = re.compile(rf"`((?:{'|'.join(roles)})_[a-z0-9_]*[a-z0-9])(?![a-z0-9_*])")
+    unknown = {
+        c.id: name for c in checklist().controls.values() for name in named.findall(c.fix) if name not in defined
+    }
+
+    assert unknown == {}, "a fix names a role variable that no role defines"
 
 
 def test_generated_document_matches_the_data() -> None:
