@@ -38,10 +38,10 @@ def _failures(
         control = checklist.controls.get(control_id)
         lines.append(f"### {control_id}: {_title(checklist, control_id)}")
         lines.append("")
-        lines.append(f"Hosts: {', '.join(r.host for r in results)}.")
+        lines.append(f"- **Hosts**: {', '.join(r.host for r in results)}")
         if control is not None:
-            lines.append(f"Checks: {control.checks}")
-            lines.append(f"Fix: {control.fix}")
+            lines.append(f"- **Checks**: {control.checks}")
+            lines.append(f"- **Fix**: {control.fix}")
         lines.append("")
         for r in results:
             for check in r.checks:

@@ -100,9 +100,18 @@ def test_report_names_each_failing_control_with_title_and_fix(junit: Path) -> No
     failures = text[text.index("## Failures") : text.index("## Waivers")]
 
     assert f"### ALL-40: {shadow.title}" in failures
-    assert f"Fix: {shadow.fix}" in failures
-    assert "Hosts: lb." in failures
+    assert f"- **Fix**: {shadow.fix}" in failures
+    assert "- **Hosts**: lb\n" in failures
     assert "SSH-03" not in failures
+
+
+def test_report_marks_a_control_missing_from_the_checklist(junit: Path) -> None:
+    stray = "SSH-" + "99"
+    junit.write_text(JUNIT.replace("ALL-40", stray), encoding="utf-8")
+
+    text = report.render(title="t", grouped=by_control(read_junit(junit)), checklist=checklist(), loose_failures=[])
+
+    assert f"### {stray}: {report.UNKNOWN_TITLE}" in text
 
 
 def test_cli_prints_a_failing_control_with_title_and_fix(junit: Path, capsys: pytest.CaptureFixture[str]) -> None:
