@@ -111,15 +111,15 @@ def ensure_base_image(*, rebuild: bool = False) -> str:
         root = Path(tmp) / "rootfs"
         _debootstrap(root, mirror)
         _slim_down(root)
-        tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        imported = subprocess.run(
-            ["docker", "import", "--change", 'CMD ["bash"]', "-", BASE_IMAGE],
-            stdin=tar.stdout,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        tar.wait()
+        # The context manager closes tar's pipe and waits for it, even when the import fails.
+        with subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE) as tar:
+            imported = subprocess.run(
+                ["docker", "import", "--change", 'CMD ["bash"]', "-", BASE_IMAGE],
+                stdin=tar.stdout,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
     if imported.returncode != 0 or tar.returncode != 0:
         raise OpsError(
             "importing the debootstrapped root filesystem into Docker failed",
