@@ -1,4 +1,4 @@
-"""The kit's images: the Debian base, the fleet host, and the API (app/Dockerfile).
+"""The kit's images: the Debian base, the fleet host, and the app (the image its definition builds).
 
 `python -m ops.images base|host|app|all` builds what is missing and prints how long each took.
 Builds reuse Docker's cache, so asking again for an image that is up to date costs seconds.
@@ -22,6 +22,7 @@ from ops import apt_sources
 from ops.docker_cli import docker, exists
 from ops.docker_engine import ensure_engine
 from ops.errors import OpsError
+from ops.service.load import load as load_definition
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = REPO_ROOT / "ops" / "images"
@@ -208,14 +209,21 @@ def git_commit() -> str:
 
 
 def build_app_image(*, use_wheelhouse: bool = True) -> AppImage:
-    """Build app/Dockerfile, tagged `slipway/app:<version>-<commit>` (and `:<version>`)."""
+    """Build the app definition's image, tagged `slipway/app:<version>-<commit>` (and `:<version>`)."""
+    source = load_definition().image
+    if source.dockerfile is None:
+        raise OpsError(
+            f"the app definition pulls its image ({source.registry}); there is nothing to build",
+            step="build the app image",
+            fix="release an image of that registry with `./deploy.sh ENV --from-image IMAGE`",
+        )
     ensure_base_image()
     image = AppImage(project_version(), git_commit())
     build_args = {"APP_VERSION": image.version, "GIT_COMMIT": image.commit}
     if use_wheelhouse:
         build_wheelhouse()
         build_args |= {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "/wheels"}
-    _build(image.tag, REPO_ROOT / "app" / "Dockerfile", REPO_ROOT, build_args, "build the app image")
+    _build(image.tag, REPO_ROOT / source.dockerfile, REPO_ROOT / source.context, build_args, "build the app image")
     docker("tag", image.tag, f"{APP_REPOSITORY}:{image.version}", step="tag the app image")
     return image
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ops.deploy.progress import say
 from ops.service.definition import Definition
-from ops.service.load import DEFAULT_DEFINITION, load, shown
+from ops.service.load import definition_path, load, shown
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,9 +17,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=__doc__,
     )
     check.add_argument(
-        "file", metavar="FILE", nargs="?", type=Path, default=DEFAULT_DEFINITION, help="the definition to check"
+        "file",
+        metavar="FILE",
+        nargs="?",
+        type=Path,
+        help="the definition to check (default: $SLIPWAY_APP_DEFINITION or app/slipway.yml)",
     )
-    check.set_defaults(run=lambda args: _check(args.file))
+    check.set_defaults(run=lambda args: _check(args.file or definition_path()))
 
 
 def summary(definition: Definition) -> list[str]:

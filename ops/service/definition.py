@@ -73,6 +73,27 @@ class Resources(Model):
     cpus: Annotated[float, Field(gt=0, le=64)] = 1.0
 
 
+class Uploads(Model):
+    """Requests with large bodies: nginx streams them to the app unbuffered, under their own rate
+    limit, and refuses bodies over `max_bytes` itself."""
+
+    path_pattern: Annotated[str, Field(min_length=2)]
+    max_bytes: Annotated[int, Field(ge=1024)]
+
+    @field_validator("path_pattern")
+    @classmethod
+    def _anchored_regex(cls, value: str) -> str:
+        if not value.startswith("^/"):
+            raise ValueError(f"{value!r}: write a regular expression anchored at the path's start, e.g. '^/upload$'")
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"{value!r} is not a regular expression: {error}") from None
+        if any(ch.isspace() or ch in "{};\"'" for ch in value):
+            raise ValueError(f"{value!r}: no spaces, braces, semicolons or quotes (nginx reads it unquoted)")
+        return value
+
+
 class Web(Model):
     """The HTTP process: blue/green slots behind nginx run it."""
 
@@ -82,6 +103,7 @@ class Web(Model):
     metrics: HttpPath | None = "/metrics"
     stop_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
     resources: Resources = Resources()
+    uploads: Uploads | None = None
 
     _metrics = field_validator("metrics")(lambda value: None if value is None else _http_path(value))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,16 @@ from ops.errors import OpsError
 from ops.fleet.state import REPO_ROOT
 from ops.service.definition import DATA_SERVICES, ENV_NAME, HOSTNAME, MEMORY, NAME, REFERENCES, SECRET_NAME, Definition
 
-# The definition every command reads unless told another (the reference API's).
+# The definition every command and playbook reads (the reference API's) unless the environment
+# variable names another.
 DEFAULT_DEFINITION = REPO_ROOT / "app" / "slipway.yml"
+DEFINITION_VARIABLE = "SLIPWAY_APP_DEFINITION"
+
+
+def definition_path() -> Path:
+    named = os.environ.get(DEFINITION_VARIABLE)
+    return Path(named).resolve() if named else DEFAULT_DEFINITION
+
 
 # Hints for the mistakes pydantic reports only by type, keyed by that type.
 _FIXES = {
@@ -35,7 +44,7 @@ _NOT_KEYS = {"str", "int", "float", "bool", "plain", "reference", *REFERENCES}
 _FORMS = {
     MEMORY: "a size such as 512m or 2g",
     NAME: "lowercase letters, digits and dashes, e.g. my-api",
-    ENV_NAME: "capitals, digits and underscores, e.g. DATABASE_URL",
+    ENV_NAME: "capitals, digits and underscores, e.g. HTTP_TIMEOUT",
     SECRET_NAME: "lowercase and underscores, e.g. secret_key",
     HOSTNAME: "a DNS name such as api.example.com",
 }
@@ -114,7 +123,8 @@ def parse(text: str, path: Path) -> Definition:
         raise DefinitionError(path, _problems(error)) from None
 
 
-def load(path: Path = DEFAULT_DEFINITION) -> Definition:
+def load(path: Path | None = None) -> Definition:
+    path = path or definition_path()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
