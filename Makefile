@@ -44,12 +44,13 @@ test-fast: system-packages $(INSTALLED) ## Everything but the end-to-end fleet t
 	$(PYTEST) -m "not e2e"
 
 .PHONY: lint
-lint: system-packages $(INSTALLED) ## ruff, mypy, shellcheck, yamllint, ansible-lint
+lint: system-packages $(INSTALLED) ## ruff, mypy, shellcheck, yamllint, ansible-lint, the app definitions
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app ops dashboards infra
 	$(BIN)/python -m dashboards check
 	$(BIN)/python -m ops.compliance checklist --check
+	for definition in app/slipway.yml $(wildcard examples/*/slipway.yml); do $(BIN)/python -m ops.deploy check "$$definition" >/dev/null; done
 	shellcheck $(wildcard deploy.sh) ops/*.sh .ci/run
 	$(BIN)/yamllint -s .
 	@if [ -f playbooks/site.yml ]; then cd playbooks && ../$(BIN)/ansible-lint; fi
