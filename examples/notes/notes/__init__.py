@@ -1,0 +1,1 @@
+"""Notes: a small JSON API on Starlette and PostgreSQL, deployed by Slipway as a second example app."""
