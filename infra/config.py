@@ -11,28 +11,33 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 import pulumi
 from pulumi.runtime import get_config
+from pydantic import BaseModel
+
+from ops.errors import OpsError
+from ops.service.definition import ENV_NAME, SECRET_LOOKING, Definition
+from ops.service.load import DefinitionError, shown
+from ops.service.load import load as load_definition
 
 PROJECT: Final = "slipway"
 PLATFORMS: Final = ("aws", "kubernetes")
 ENVIRONMENTS: Final = ("development", "staging", "production")
-LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The repository: `appDefinition` is relative to it.
+REPOSITORY: Final = Path(__file__).resolve().parents[1]
 
 # Defaults of every non-secret key. Pulumi.yaml declares the same keys with the same defaults (a test
 # holds them equal); keys without an entry here are required.
 DEFAULTS: Final[dict[str, str | int | bool | dict[str, str]]] = {
     "appImage": "slipway/app",
     "appImageTag": "0.1.0",
+    "appDefinition": "app/slipway.yml",
     "appPort": 8000,
     "workerMetricsPort": 9200,
     "appCount": 2,
-    "logLevel": "INFO",
-    "maxUploadBytes": 524288000,
-    "rateLimitPerMinute": 120,
-    "shutdownGraceSeconds": 20,
     "tags": {},
     "vpcCidr": "10.40.0.0/16",
     "availabilityZones": 2,
@@ -63,7 +68,8 @@ DEFAULTS: Final[dict[str, str | int | bool | dict[str, str]]] = {
     "workerMaxReplicas": 4,
     "storageClass": "",
     "dbStorageGb": 10,
-    "videoStorageGb": 20,
+    "volumeStorageGb": 20,
+    "extraEnvironment": {},
     "tlsSecretName": "slipway-tls",
     "certManagerIssuer": "",
     "ingressChartVersion": "2.3.1",
@@ -75,10 +81,14 @@ DEFAULTS: Final[dict[str, str | int | bool | dict[str, str]]] = {
 REQUIRED_KEYS: Final = ("platform", "environment", "domain")
 # Secrets: never defaulted, never declared in Pulumi.yaml (see the comment there), set per stack
 # with `pulumi config set --secret`.
+# On kubernetes each is needed only when the app definition or the stack uses what it protects,
+# and each `{secret: NAME}` of the definition adds one more (see `app_secret_key`).
 SECRET_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "aws": ("cacheAuthToken",),
-    "kubernetes": ("dbPassword", "redisPassword", "secretKey", "grafanaAdminPassword"),
+    "kubernetes": ("dbPassword", "redisPassword", "grafanaAdminPassword"),
 }
+# Components the kubernetes program names itself; a worker may not take one of these names.
+KUBERNETES_COMPONENTS: Final = ("api", "migrate", "postgres", "redis", "release-state", "config", "secrets")
 PLACEHOLDERS: Final = ("change_me", "changeme", "change-me", "placeholder")
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -133,7 +143,7 @@ class KubernetesSettings:
     worker_max_replicas: int
     storage_class: str
     db_storage_gb: int
-    video_storage_gb: int
+    volume_storage_gb: int
     tls_secret_name: str
     cert_manager_issuer: str
     ingress_chart_version: str
@@ -141,9 +151,11 @@ class KubernetesSettings:
     monitoring_chart_version: str
     postgres_image: str
     redis_image: str
-    db_password: pulumi.Output[str]
-    redis_password: pulumi.Output[str]
-    secret_key: pulumi.Output[str]
+    # Plain variables of this stack only, over the definition's plain values.
+    extra_environment: dict[str, str]
+    db_password: pulumi.Output[str] | None  # only when the definition needs PostgreSQL
+    redis_password: pulumi.Output[str] | None  # only when it needs Redis
+    app_secrets: dict[str, pulumi.Output[str]]  # by the definition's secret name
     grafana_admin_password: pulumi.Output[str] | None
 
 
@@ -158,13 +170,10 @@ class Settings:
     app_image: str
     app_image_tag: str  # what this update deploys: the release's tag, else first_image_tag
     first_image_tag: str  # `appImageTag`: the stack's first deploy (and its release-state pod)
+    definition: Definition
     app_port: int
     worker_metrics_port: int
     app_count: int
-    log_level: str
-    max_upload_bytes: int
-    rate_limit_per_minute: int
-    shutdown_grace_seconds: int
     tags: dict[str, str] = field(default_factory=dict)
     aws: AwsSettings | None = None
     kubernetes: KubernetesSettings | None = None
@@ -185,11 +194,6 @@ class Settings:
     @property
     def first_image(self) -> str:
         return f"{self.app_image}:{self.first_image_tag}"
-
-    @property
-    def app_env(self) -> str:
-        """APP_ENV of the app, which knows development, test and production only."""
-        return "development" if self.environment == "development" else "production"
 
 
 class _Reader:
@@ -350,10 +354,65 @@ def _read_aws(read: _Reader, production: bool) -> AwsSettings:
     return settings
 
 
-def _read_kubernetes(read: _Reader) -> KubernetesSettings:
+def app_secret_key(name: str) -> str:
+    """The stack's secret that fills the definition's `{secret: NAME}`: secret_key -> secretKey."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def kubernetes_secret_keys(definition: Definition, *, monitoring_stack: bool = True) -> tuple[str, ...]:
+    """The secrets a kubernetes stack must set for this definition, in the order they are read."""
+    kit = [
+        key
+        for key, needed in (
+            ("dbPassword", definition.data.postgres is not None),
+            ("redisPassword", definition.data.redis is not None),
+            ("grafanaAdminPassword", monitoring_stack),
+        )
+        if needed
+    ]
+    return (*kit, *(app_secret_key(name) for name in definition.secret_names()))
+
+
+def _check_for_kubernetes(definition: Definition) -> None:
+    for worker in definition.workers:
+        if worker.name in KUBERNETES_COMPONENTS:
+            raise ConfigError(
+                "appDefinition",
+                f"worker {worker.name!r} has the name of a component of the kubernetes platform",
+                f"rename it (not one of {', '.join(KUBERNETES_COMPONENTS)})",
+            )
+    for name in definition.secret_names():
+        key = app_secret_key(name)
+        if key in DEFAULTS or key in REQUIRED_KEYS or key in SECRET_KEYS["kubernetes"]:
+            raise ConfigError(
+                "appDefinition", f"secret {name!r} would be read from slipway:{key}, a key of the kit", "rename it"
+            )
+    for name, volume in definition.volumes.items():
+        # The scratch emptyDir every app pod gets is `tmp` at /tmp.
+        if name == "tmp" or volume.path == "/tmp":  # noqa: S108 - a path compared, not used
+            raise ConfigError("appDefinition", f"volume {name!r} takes the pods' scratch space /tmp", "rename it")
+
+
+def _extra_environment(read: _Reader, definition: Definition) -> dict[str, str]:
+    extra = read.string_map("extraEnvironment")
+    fix = "set only plain, non-secret variables that the definition does not make from a reference"
+    for name in extra:
+        if not re.match(ENV_NAME, name):
+            raise ConfigError("extraEnvironment", f"{name!r} is not a variable name", fix)
+        if SECRET_LOOKING.search(name):
+            raise ConfigError("extraEnvironment", f"{name} looks like a secret", fix)
+        value = definition.environment.get(name)
+        if isinstance(value, BaseModel) or name == "PORT":
+            raise ConfigError("extraEnvironment", f"{name} is made by the kit or from a reference", fix)
+    return extra
+
+
+def _read_kubernetes(read: _Reader, definition: Definition) -> KubernetesSettings:
     namespace = read.string("namespace")
     if not _DNS_LABEL.match(namespace):
         raise ConfigError("namespace", f"is {namespace!r}, not a DNS label", "use lowercase letters, digits and -")
+    _check_for_kubernetes(definition)
     monitoring_stack = read.boolean("monitoringStack")
     settings = KubernetesSettings(
         namespace=namespace,
@@ -362,7 +421,7 @@ def _read_kubernetes(read: _Reader) -> KubernetesSettings:
         worker_max_replicas=read.integer("workerMaxReplicas", 1, 100),
         storage_class=read.optional_string("storageClass"),
         db_storage_gb=read.integer("dbStorageGb", 1, 16384),
-        video_storage_gb=read.integer("videoStorageGb", 1, 65536),
+        volume_storage_gb=read.integer("volumeStorageGb", 1, 65536),
         tls_secret_name=read.string("tlsSecretName"),
         cert_manager_issuer=read.optional_string("certManagerIssuer"),
         ingress_chart_version=read.string("ingressChartVersion"),
@@ -370,15 +429,28 @@ def _read_kubernetes(read: _Reader) -> KubernetesSettings:
         monitoring_chart_version=read.string("monitoringChartVersion"),
         postgres_image=read.string("postgresImage"),
         redis_image=read.string("redisImage"),
-        # Both go into URLs (DATABASE_URL, REDIS_URL): no character that URL syntax would read.
-        db_password=read.secret("dbPassword", 16, forbidden="@/:?#%"),
-        redis_password=read.secret("redisPassword", 16, forbidden="@/:?#%"),
-        secret_key=read.secret("secretKey", 32),
+        extra_environment=_extra_environment(read, definition),
+        # Both go into URLs (the data services' `url` references): no character URL syntax would read.
+        db_password=read.secret("dbPassword", 16, forbidden="@/:?#%") if definition.data.postgres else None,
+        redis_password=read.secret("redisPassword", 16, forbidden="@/:?#%") if definition.data.redis else None,
+        app_secrets={name: read.secret(app_secret_key(name), 32) for name in definition.secret_names()},
         grafana_admin_password=read.secret("grafanaAdminPassword", 16) if monitoring_stack else None,
     )
     if settings.worker_max_replicas < settings.worker_min_replicas:
         raise ConfigError("workerMaxReplicas", "is below workerMinReplicas", "raise it")
     return settings
+
+
+def _read_definition(read: _Reader) -> Definition:
+    path = REPOSITORY / read.string("appDefinition")
+    try:
+        return load_definition(path)
+    except DefinitionError as error:
+        raise ConfigError(
+            "appDefinition", f"{shown(path)} has mistakes: {'; '.join(error.problems)}", error.fix
+        ) from None
+    except OpsError as error:
+        raise ConfigError("appDefinition", error.message, error.fix) from None
 
 
 RELEASE_TAG_VARIABLE: Final = "SLIPWAY_RELEASE_TAG"
@@ -408,9 +480,7 @@ def load() -> Settings:
     app_count = read.integer("appCount", 1, 50)
     if production and app_count < 2:
         raise ConfigError("appCount", "is 1, a single point of failure in production", "set at least 2")
-    log_level = read.string("logLevel").upper()
-    if log_level not in LOG_LEVELS:
-        raise ConfigError("logLevel", f"is {log_level!r}", f"set one of {', '.join(LOG_LEVELS)}")
+    definition = _read_definition(read)
     settings = Settings(
         stack=pulumi.get_stack(),
         platform=platform,
@@ -419,16 +489,13 @@ def load() -> Settings:
         app_image=app_image,
         app_image_tag=app_image_tag,
         first_image_tag=first_image_tag,
+        definition=definition,
         app_port=read.integer("appPort", 1024, 65535),
         worker_metrics_port=read.integer("workerMetricsPort", 1024, 65535),
         app_count=app_count,
-        log_level=log_level,
-        max_upload_bytes=read.integer("maxUploadBytes", 1, 10 * 1024**3),
-        rate_limit_per_minute=read.integer("rateLimitPerMinute", 1, 100_000),
-        shutdown_grace_seconds=read.integer("shutdownGraceSeconds", 1, 600),
         tags=read.string_map("tags"),
         aws=_read_aws(read, production) if platform == "aws" else None,
-        kubernetes=_read_kubernetes(read) if platform == "kubernetes" else None,
+        kubernetes=_read_kubernetes(read, definition) if platform == "kubernetes" else None,
     )
     if settings.kubernetes and settings.kubernetes.api_max_replicas < settings.app_count:
         raise ConfigError("apiMaxReplicas", "is below appCount (the HPA's floor)", "raise it")

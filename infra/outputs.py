@@ -33,8 +33,9 @@ KMS_KEY_ARN: Final = "kmsKeyArn"
 # kubernetes: what the release engine's kubernetes driver needs.
 NAMESPACE: Final = "namespace"
 API_DEPLOYMENT: Final = "apiDeployment"
-WORKER_DEPLOYMENT: Final = "workerDeployment"
-MIGRATION_JOB: Final = "migrationJob"
+WORKER_DEPLOYMENT: Final = "workerDeployment"  # the first worker's; only when the app has one
+MIGRATION_JOB: Final = "migrationJob"  # only when the app has a migrate command
+DEPLOYMENTS: Final = "deployments"  # every Deployment of the app, the web process's first
 IMAGE: Final = "image"
 RELEASE_STATE: Final = "releaseState"  # the StatefulSet that keeps the lock, journal, history, audit
 URL: Final = "url"
@@ -72,7 +73,10 @@ KUBERNETES_OUTPUTS: Final = (
     API_DEPLOYMENT,
     WORKER_DEPLOYMENT,
     MIGRATION_JOB,
+    DEPLOYMENTS,
     IMAGE,
     RELEASE_STATE,
     URL,
 )
+# Left out by an app without a worker or a migrate command.
+KUBERNETES_OPTIONAL_OUTPUTS: Final = (WORKER_DEPLOYMENT, MIGRATION_JOB)

@@ -1,19 +1,20 @@
-"""The app: migration Job, API and worker Deployments, their Services, HPAs and PDBs, the video volume.
+"""The app of the definition: its ConfigMap and Secret, a volume per `volumes` entry, the migration
+Job (when it has `migrate`), the web Deployment and one per worker, their Services, HPAs and PDBs.
 
-A release is a new `appImageTag`: the Job named after the tag runs `python -m app migrate` (expand
-only, safe while the old version serves) and the Deployments roll only once it has succeeded.
+A release is a new `appImageTag`: the Job named after the tag runs the definition's migrate command
+(expand only, safe while the old version serves) and the Deployments roll only once it has succeeded.
+Commands are arguments to the image's entrypoint, as the definition writes them.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.kubernetes.namespace import APP_SECRET
+from infra.kubernetes.environment import Environment
 from infra.kubernetes.pods import (
     APP_UID,
     container_security,
@@ -24,13 +25,12 @@ from infra.kubernetes.pods import (
     resources,
     selector,
 )
+from ops.service.definition import Definition, Resources, Worker
 
-CONFIG_MAP = "slipway-app"
-VIDEO_CLAIM = "slipway-videos"
-STORAGE_PATH = "/srv/videos"
-API_SERVICE = "slipway-api"
-WORKER_SERVICE = "slipway-worker"
+WEB = "api"  # the web process's component and scrape job, the name the shared rules use
+MIGRATE = "migrate"
 PRE_STOP_SECONDS = 5  # endpoints drop the pod before SIGTERM arrives
+MAX_NAME = 63  # a DNS label: Service names, label values
 
 
 @dataclass(frozen=True)
@@ -39,145 +39,196 @@ class AppArgs:
     stack: str
     image: str
     version: str
-    app_env: str
-    domain: str
-    app_port: int
-    worker_metrics_port: int
-    log_level: str
-    max_upload_bytes: int
-    rate_limit_per_minute: int
-    shutdown_grace_seconds: int
-    api_min_replicas: int
-    api_max_replicas: int
+    definition: Definition
+    environment: Environment
+    web_min_replicas: int
+    web_max_replicas: int
     worker_min_replicas: int
     worker_max_replicas: int
-    video_storage_gb: int
+    volume_storage_gb: int
     storage_class: str
 
 
-def job_name(version: str) -> str:
+def object_name(definition: Definition, component: str) -> str:
+    return f"{definition.service}-{component}"
+
+
+def config_name(definition: Definition) -> str:
+    """The ConfigMap and the Secret the app's pods read their environment from."""
+    return object_name(definition, "app")
+
+
+def job_name(definition: Definition, version: str) -> str:
     """A DNS-label name per release, so each tag gets its own (immutable) migration Job."""
-    slug = re.sub(r"[^a-z0-9-]+", "-", version.lower()).strip("-")[:40].strip("-")
-    return f"slipway-migrate-{slug or 'release'}"
+    prefix = object_name(definition, MIGRATE) + "-"
+    slug = re.sub(r"[^a-z0-9-]+", "-", version.lower()).strip("-")[: MAX_NAME - len(prefix)].strip("-")
+    return prefix + (slug or "release")
+
+
+def compute(wanted: Resources) -> k8s.core.v1.ResourceRequirementsArgs:
+    """The definition's memory and CPU as the limit; a quarter of the CPU as the request."""
+    memory = wanted.memory[:-1] + {"k": "Ki", "m": "Mi", "g": "Gi"}[wanted.memory[-1]]
+    millicores = round(wanted.cpus * 1000)
+    return resources(f"{max(10, millicores // 4)}m", memory, f"{millicores}m")
+
+
+def worker_port_name(worker: Worker) -> str:
+    return "metrics" if worker.health is not None and worker.health.metrics else "health"
 
 
 class App(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slipway:app:App", name, None, opts)
         self._args = args
+        definition = args.definition
         child = pulumi.ResourceOptions(parent=self)
         ns, stack = args.namespace, args.stack
         config = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata=metadata(CONFIG_MAP, ns, stack, "config"),
-            data={
-                "APP_ENV": args.app_env,
-                "APP_VERSION": args.version,
-                "PORT": str(args.app_port),
-                "WORKER_METRICS_PORT": str(args.worker_metrics_port),
-                "STORAGE_BACKEND": "filesystem",
-                "STORAGE_PATH": STORAGE_PATH,
-                "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
-                "CORS_ORIGINS": json.dumps([f"https://{args.domain}"]),
-                # The Ingress routes only the domain, so it is the host check here: kubelet probes
-                # and Prometheus address pods by IP, which a host allow-list would refuse.
-                "TRUSTED_HOSTS": json.dumps(["*"]),
-                "RATE_LIMIT_PER_MINUTE": str(args.rate_limit_per_minute),
-                "LOG_LEVEL": args.log_level,
-                "SHUTDOWN_GRACE_SECONDS": str(args.shutdown_grace_seconds),
-                "FAULT_INJECTION": "false",
-            },
+            metadata=metadata(config_name(definition), ns, stack, "config"),
+            data=args.environment.plain,
             opts=child,
         )
-        videos = k8s.core.v1.PersistentVolumeClaim(
-            f"{name}-videos",
-            metadata=metadata(VIDEO_CLAIM, ns, stack, "storage"),
-            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                # API pods write uploads, worker pods read them, on any node.
-                access_modes=["ReadWriteMany"],
-                storage_class_name=args.storage_class or None,
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(
-                    requests={"storage": f"{args.video_storage_gb}Gi"}
-                ),
-            ),
-            opts=child,
-        )
-        after_config = pulumi.ResourceOptions(parent=self, depends_on=[config, videos])
-        self.migration = k8s.batch.v1.Job(
-            f"{name}-migrate",
-            metadata=metadata(job_name(args.version), ns, stack, "migrate"),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=2,
-                active_deadline_seconds=900,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels(stack, "migrate", args.version)),
-                    spec=self._pod_spec(
-                        [self._container("migrate", ["python", "-m", "app", "migrate"], ports=[])],
-                        restart_policy="Never",
-                        grace=30,
+        prerequisites: list[pulumi.Resource] = [config]
+        self._secret_env = bool(args.environment.secret)
+        if self._secret_env:
+            prerequisites.append(
+                k8s.core.v1.Secret(
+                    f"{name}-secret",
+                    metadata=metadata(config_name(definition), ns, stack, "secrets"),
+                    type="Opaque",
+                    # Output.secret keeps every value encrypted in the state, even those only derived
+                    # from a secret (a URL with a password in it).
+                    string_data={
+                        key: value.apply(pulumi.Output.secret) for key, value in args.environment.secret.items()
+                    },
+                    opts=child,
+                )
+            )
+        for volume_name in definition.volumes:
+            prerequisites.append(
+                k8s.core.v1.PersistentVolumeClaim(
+                    f"{name}-{volume_name}",
+                    metadata=metadata(object_name(definition, volume_name), ns, stack, "storage"),
+                    spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                        # Every process mounts it, from pods on any node.
+                        access_modes=["ReadWriteMany"],
+                        storage_class_name=args.storage_class or None,
+                        resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                            requests={"storage": f"{args.volume_storage_gb}Gi"}
+                        ),
+                    ),
+                    opts=child,
+                )
+            )
+        self.migration: k8s.batch.v1.Job | None = None
+        if definition.migrate is not None:
+            self.migration = k8s.batch.v1.Job(
+                f"{name}-migrate",
+                metadata=metadata(job_name(definition, args.version), ns, stack, MIGRATE),
+                spec=k8s.batch.v1.JobSpecArgs(
+                    backoff_limit=2,
+                    active_deadline_seconds=900,
+                    template=k8s.core.v1.PodTemplateSpecArgs(
+                        metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels(stack, MIGRATE, args.version)),
+                        spec=self._pod_spec(
+                            [
+                                self._container(
+                                    MIGRATE, definition.migrate.command, ports=[], compute_=definition.web.resources
+                                )
+                            ],
+                            restart_policy="Never",
+                            grace=30,
+                        ),
                     ),
                 ),
-            ),
-            opts=after_config,
-        )
-        after_migration = pulumi.ResourceOptions(parent=self, depends_on=[config, videos, self.migration])
+                opts=pulumi.ResourceOptions(parent=self, depends_on=prerequisites),
+            )
+            prerequisites = [*prerequisites, self.migration]
+        after = pulumi.ResourceOptions(parent=self, depends_on=prerequisites)
+        web = definition.web
+        web_probes = {"startup": web.health.live, "readiness": web.health.ready, "liveness": web.health.live}
         self.api = self._deployment(
             f"{name}-api",
-            "api",
+            WEB,
             self._container(
-                "api",
-                ["python", "-m", "app", "serve"],
-                ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=args.app_port)],
+                WEB,
+                web.command,
+                ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=web.port)],
+                probes=web_probes,
                 probe_port="http",
                 lifecycle=k8s.core.v1.LifecycleArgs(
                     pre_stop=k8s.core.v1.LifecycleHandlerArgs(
                         sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_SECONDS)
                     )
                 ),
-                compute=resources("250m", "512Mi", "1"),
+                compute_=web.resources,
             ),
-            grace=args.shutdown_grace_seconds + PRE_STOP_SECONDS + 10,
-            opts=after_migration,
+            # The pause before SIGTERM counts against the grace period.
+            grace=web.stop_seconds + PRE_STOP_SECONDS,
+            opts=after,
         )
-        self.worker = self._deployment(
-            f"{name}-worker",
-            "worker",
-            self._container(
-                "worker",
-                ["python", "-m", "app", "worker"],
-                ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=args.worker_metrics_port)],
-                probe_port="metrics",
-                compute=resources("500m", "1Gi", "2"),
-            ),
-            # A worker finishes or hands back its current video before it exits.
-            grace=args.shutdown_grace_seconds + 60,
-            opts=after_migration,
+        self._service(name, WEB, "http", 80)
+        self._autoscale(
+            name, component=WEB, deployment=self.api, low=args.web_min_replicas, high=args.web_max_replicas, cpu=70
         )
-        for component, service_name, port_name, port, target in (
-            ("api", API_SERVICE, "http", 80, "http"),
-            ("worker", WORKER_SERVICE, "metrics", args.worker_metrics_port, "metrics"),
-        ):
-            k8s.core.v1.Service(
-                f"{name}-{component}-service",
-                metadata=metadata(service_name, ns, stack, component, extra_labels={"slipway.dev/job": component}),
-                spec=k8s.core.v1.ServiceSpecArgs(
-                    type="ClusterIP",
-                    selector=selector(stack, component),
-                    ports=[k8s.core.v1.ServicePortArgs(name=port_name, port=port, target_port=target)],
+        self.workers: dict[str, k8s.apps.v1.Deployment] = {}
+        for worker in definition.workers:
+            port_name = worker_port_name(worker)
+            ports, probes = [], {}
+            if worker.health is not None:
+                ports = [k8s.core.v1.ContainerPortArgs(name=port_name, container_port=worker.health.port)]
+                probes = dict.fromkeys(("startup", "readiness", "liveness"), worker.health.path)
+            deployment = self._deployment(
+                f"{name}-{worker.name}",
+                worker.name,
+                self._container(
+                    worker.name,
+                    worker.command,
+                    ports=ports,
+                    probes=probes,
+                    probe_port=port_name,
+                    compute_=worker.resources,
                 ),
-                opts=child,
+                grace=worker.stop_seconds,
+                opts=after,
             )
-        for component, deployment, low, high, cpu in (
-            ("api", self.api, args.api_min_replicas, args.api_max_replicas, 70),
-            ("worker", self.worker, args.worker_min_replicas, args.worker_max_replicas, 75),
-        ):
-            self._autoscale(name, component=component, deployment=deployment, low=low, high=high, cpu=cpu)
+            self.workers[worker.name] = deployment
+            if worker.health is not None and worker.health.metrics:
+                self._service(name, worker.name, port_name, worker.health.port)
+            self._autoscale(
+                name,
+                component=worker.name,
+                deployment=deployment,
+                low=args.worker_min_replicas,
+                high=args.worker_max_replicas,
+                cpu=75,
+            )
         self.register_outputs(
             {
                 "api": self.api.metadata.name,
-                "worker": self.worker.metadata.name,
-                "migration": self.migration.metadata.name,
+                "workers": [deployment.metadata.name for deployment in self.workers.values()],
+                "migration": self.migration.metadata.name if self.migration else None,
             }
+        )
+
+    def _service(self, name: str, component: str, port_name: str, port: int) -> None:
+        args = self._args
+        k8s.core.v1.Service(
+            f"{name}-{component}-service",
+            metadata=metadata(
+                object_name(args.definition, component),
+                args.namespace,
+                args.stack,
+                component,
+                extra_labels={"slipway.dev/job": component},
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=selector(args.stack, component),
+                ports=[k8s.core.v1.ServicePortArgs(name=port_name, port=port, target_port=port_name)],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _container(
@@ -186,41 +237,54 @@ class App(pulumi.ComponentResource):
         command: list[str],
         *,
         ports: list[k8s.core.v1.ContainerPortArgs],
-        probe_port: str | None = None,
+        compute_: Resources,
+        probes: dict[str, str] | None = None,
+        probe_port: str = "",
         lifecycle: k8s.core.v1.LifecycleArgs | None = None,
-        compute: k8s.core.v1.ResourceRequirementsArgs | None = None,
     ) -> k8s.core.v1.ContainerArgs:
-        def probe(path: str, period: int, failures: int) -> k8s.core.v1.ProbeArgs | None:
-            if probe_port is None:
+        paths = probes or {}
+        timing = {"startup": (2, 30), "readiness": (5, 2), "liveness": (10, 3)}
+
+        def probe(kind: str) -> k8s.core.v1.ProbeArgs | None:
+            if kind not in paths:
                 return None
-            # The worker serves only metrics; the API answers the app contract's health paths.
-            if probe_port == "metrics":
-                path = "/metrics"
+            period, failures = timing[kind]
             return k8s.core.v1.ProbeArgs(
-                http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=probe_port),
+                http_get=k8s.core.v1.HTTPGetActionArgs(path=paths[kind], port=probe_port),
                 period_seconds=period,
                 timeout_seconds=2,
                 failure_threshold=failures,
             )
 
+        definition = self._args.definition
+        env_from = [
+            k8s.core.v1.EnvFromSourceArgs(
+                config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=config_name(definition))
+            )
+        ]
+        if self._secret_env:
+            env_from.append(
+                k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=config_name(definition)))
+            )
+        mounts = [
+            k8s.core.v1.VolumeMountArgs(name=volume_name, mount_path=volume.path)
+            for volume_name, volume in definition.volumes.items()
+        ]
         return k8s.core.v1.ContainerArgs(
             name=name,
             image=self._args.image,
             image_pull_policy="IfNotPresent",
-            command=command,
+            args=command,
             ports=ports,
-            env_from=[
-                k8s.core.v1.EnvFromSourceArgs(config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=CONFIG_MAP)),
-                k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=APP_SECRET)),
-            ],
-            startup_probe=probe("/health/live", 2, 30),
-            readiness_probe=probe("/health/ready", 5, 2),
-            liveness_probe=probe("/health/live", 10, 3),
+            env_from=env_from,
+            startup_probe=probe("startup"),
+            readiness_probe=probe("readiness"),
+            liveness_probe=probe("liveness"),
             lifecycle=lifecycle,
-            resources=compute or resources("250m", "512Mi", "1"),
+            resources=compute(compute_),
             security_context=container_security(APP_UID),
             volume_mounts=[
-                k8s.core.v1.VolumeMountArgs(name="videos", mount_path=STORAGE_PATH),
+                *mounts,
                 k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),  # noqa: S108 - an emptyDir
             ],
         )
@@ -252,9 +316,14 @@ class App(pulumi.ComponentResource):
             topology_spread_constraints=spread,
             containers=containers,
             volumes=[
-                k8s.core.v1.VolumeArgs(
-                    name="videos",
-                    persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=VIDEO_CLAIM),
+                *(
+                    k8s.core.v1.VolumeArgs(
+                        name=volume_name,
+                        persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                            claim_name=object_name(self._args.definition, volume_name)
+                        ),
+                    )
+                    for volume_name in self._args.definition.volumes
                 ),
                 empty_dir("tmp", "1Gi"),
             ],
@@ -272,7 +341,7 @@ class App(pulumi.ComponentResource):
         args = self._args
         return k8s.apps.v1.Deployment(
             resource_name,
-            metadata=metadata(f"slipway-{component}", args.namespace, args.stack, component),
+            metadata=metadata(object_name(args.definition, component), args.namespace, args.stack, component),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 # No replicas: the HPA owns the count, and `pulumi up` must not fight it.
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, component)),
@@ -298,7 +367,7 @@ class App(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-{component}-hpa",
-            metadata=metadata(f"slipway-{component}", args.namespace, args.stack, component),
+            metadata=metadata(object_name(args.definition, component), args.namespace, args.stack, component),
             spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
@@ -323,7 +392,7 @@ class App(pulumi.ComponentResource):
         # Voluntary disruptions (node drains) take one pod at a time, and never zero.
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-{component}-pdb",
-            metadata=metadata(f"slipway-{component}", args.namespace, args.stack, component),
+            metadata=metadata(object_name(args.definition, component), args.namespace, args.stack, component),
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                 max_unavailable=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, component)),

@@ -6,13 +6,11 @@ https://helm.nginx.com/stable is the maintained NGINX controller.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.kubernetes.app import API_SERVICE
 from infra.kubernetes.pods import INGRESS_NAMESPACE, metadata
 
 CHART_REPOSITORY = "https://helm.nginx.com/stable"
@@ -27,7 +25,8 @@ class IngressArgs:
     tls_secret_name: str
     cert_manager_issuer: str
     chart_version: str
-    max_upload_bytes: int
+    service: str  # the web process's Service, which takes every request
+    max_body_mib: int
     controller_replicas: int
 
 
@@ -74,7 +73,7 @@ class Ingress(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         annotations = {
-            "nginx.org/client-max-body-size": f"{math.ceil(args.max_upload_bytes / 1024**2)}m",
+            "nginx.org/client-max-body-size": f"{args.max_body_mib}m",
             "nginx.org/proxy-read-timeout": "120s",
             "ingress.kubernetes.io/ssl-redirect": "true",
         }
@@ -82,7 +81,7 @@ class Ingress(pulumi.ComponentResource):
             annotations["cert-manager.io/cluster-issuer"] = args.cert_manager_issuer
         self.ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
-            metadata=metadata("slipway-api", args.namespace, args.stack, "api", annotations=annotations),
+            metadata=metadata(args.service, args.namespace, args.stack, "api", annotations=annotations),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=INGRESS_CLASS,
                 tls=[k8s.networking.v1.IngressTLSArgs(hosts=[args.domain], secret_name=args.tls_secret_name)],
@@ -96,7 +95,7 @@ class Ingress(pulumi.ComponentResource):
                                     path_type="Prefix",
                                     backend=k8s.networking.v1.IngressBackendArgs(
                                         service=k8s.networking.v1.IngressServiceBackendArgs(
-                                            name=API_SERVICE,
+                                            name=args.service,
                                             port=k8s.networking.v1.ServiceBackendPortArgs(name="http"),
                                         )
                                     ),

@@ -1,8 +1,13 @@
 """kube-prometheus-stack, ServiceMonitors for the app's jobs, and dashboards/ as PrometheusRules and
-Grafana dashboard ConfigMaps (the same files the mon host uses on local and aws)."""
+Grafana dashboard ConfigMaps (the same files the mon host uses on local and aws).
+
+Which jobs there are comes from the app definition: the web process when it has a metrics path, each
+worker whose health port serves metrics, and the data services it lists.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +20,19 @@ from infra.kubernetes.pods import INGRESS_NAMESPACE, MONITORING_NAMESPACE, label
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 DASHBOARD_LABEL = "grafana_dashboard"
 JOB_LABEL = "slipway.dev/job"
-# Scrape jobs of the app contract, and the port each Service names for it.
-SCRAPED = {"api": "http", "worker": "metrics", "postgres": "metrics", "redis": "metrics"}
-# Jobs the shared rules expect that this platform does not run: their rules are left out here, or
-# they would alert forever (TLS expiry is cert-manager's business on kubernetes).
-NOT_ON_KUBERNETES = ("blackbox",)
+# Jobs the chart scrapes, relabelled to the names the shared rules use (see stack_values), and the
+# ingress controller scraped as nginx.
+CHART_JOBS = ("node", "prometheus", "alertmanager", "nginx")
+_JOB = re.compile(r'job="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class ScrapeJob:
+    """One ServiceMonitor: the job, the Service port it scrapes by name, and the path."""
+
+    job: str
+    port: str
+    path: str = "/metrics"
 
 
 def job_relabeling(job: str, host_source: str) -> list[dict[str, object]]:
@@ -30,15 +43,13 @@ def job_relabeling(job: str, host_source: str) -> list[dict[str, object]]:
     ]
 
 
-def rules_for_kubernetes(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rule groups without the rules that need a job this platform does not run."""
+def rules_for_kubernetes(groups: list[dict[str, Any]], jobs: set[str]) -> list[dict[str, Any]]:
+    """The rule groups without the rules that need a job this stack does not scrape: they would alert
+    forever (no blackbox exporter here, TLS expiry is cert-manager's business; no Redis rules for an
+    app without Redis)."""
     kept = []
     for group in groups:
-        rules = [
-            rule
-            for rule in group["rules"]
-            if not any(f'job="{job}"' in str(rule.get("expr", "")) for job in NOT_ON_KUBERNETES)
-        ]
+        rules = [rule for rule in group["rules"] if set(_JOB.findall(str(rule.get("expr", "")))) <= jobs]
         if rules:
             kept.append(group | {"rules": rules})
     return kept
@@ -53,6 +64,7 @@ class MonitoringArgs:
     grafana_admin_password: pulumi.Output[str] | None
     rule_files: list[RuleFile]
     dashboards: list[Dashboard]
+    scraped: list[ScrapeJob]
 
 
 def stack_values(admin_password: pulumi.Input[str] | None) -> dict[str, object]:
@@ -110,19 +122,19 @@ class Monitoring(pulumi.ComponentResource):
             depends = [self.release]
         # Custom resources need the operator's CRDs, which the release installs.
         after = pulumi.ResourceOptions(parent=self, depends_on=depends)
-        for job, port in SCRAPED.items():
+        for scrape in args.scraped:
             k8s.apiextensions.CustomResource(
-                f"{name}-{job}-monitor",
+                f"{name}-{scrape.job}-monitor",
                 api_version="monitoring.coreos.com/v1",
                 kind="ServiceMonitor",
-                metadata=metadata(f"slipway-{job}", args.namespace, args.stack, "monitoring"),
+                metadata=metadata(f"slipway-{scrape.job}", args.namespace, args.stack, "monitoring"),
                 spec={
                     "jobLabel": JOB_LABEL,
-                    "selector": {"matchLabels": selector(args.stack, job) | {JOB_LABEL: job}},
+                    "selector": {"matchLabels": selector(args.stack, scrape.job) | {JOB_LABEL: scrape.job}},
                     "endpoints": [
                         {
-                            "port": port,
-                            "path": "/metrics",
+                            "port": scrape.port,
+                            "path": scrape.path,
                             "interval": "15s",
                             # The contract's `host` label: the pod stands in for the fleet host.
                             "relabelings": [
@@ -137,17 +149,18 @@ class Monitoring(pulumi.ComponentResource):
                 },
                 opts=after,
             )
+        jobs = {scrape.job for scrape in args.scraped} | set(CHART_JOBS)
         self.rules = [
             k8s.apiextensions.CustomResource(
                 f"{name}-rules-{rule_file.name}",
                 api_version="monitoring.coreos.com/v1",
                 kind="PrometheusRule",
                 metadata=metadata(f"slipway-{rule_file.name}", args.namespace, args.stack, "monitoring"),
-                spec={"groups": rules_for_kubernetes(rule_file.groups)},
+                spec={"groups": rules_for_kubernetes(rule_file.groups, jobs)},
                 opts=after,
             )
             for rule_file in args.rule_files
-            if rules_for_kubernetes(rule_file.groups)
+            if rules_for_kubernetes(rule_file.groups, jobs)
         ]
         # The ingress controller is the nginx of this platform: scrape it as the `nginx` job.
         k8s.apiextensions.CustomResource(

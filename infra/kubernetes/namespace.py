@@ -1,4 +1,4 @@
-"""The app's namespace, enforcing Pod Security `restricted`, and the Secrets its pods read."""
+"""The app's namespace, enforcing Pod Security `restricted`, and the Secrets of its data services."""
 
 from __future__ import annotations
 
@@ -9,20 +9,23 @@ import pulumi_kubernetes as k8s
 
 from infra.kubernetes.pods import labels, metadata
 
-APP_SECRET = "slipway-app"  # noqa: S105 - a Secret object name; holds DATABASE_URL, REDIS_URL, SECRET_KEY
 POSTGRES_SECRET = "slipway-postgres"  # noqa: S105 - a Secret object name; holds password, exporter DSN
 REDIS_SECRET = "slipway-redis"  # noqa: S105 - a Secret object name; holds password, redis.conf
+
+
+@dataclass(frozen=True)
+class DatabaseCredentials:
+    name: str
+    user: str
+    password: pulumi.Output[str]
 
 
 @dataclass(frozen=True)
 class AppNamespaceArgs:
     namespace: str
     stack: str
-    db_name: str
-    db_user: str
-    db_password: pulumi.Output[str]
-    redis_password: pulumi.Output[str]
-    secret_key: pulumi.Output[str]
+    database: DatabaseCredentials | None  # only when the app needs PostgreSQL
+    redis_password: pulumi.Output[str] | None  # only when it needs Redis
 
 
 class AppNamespace(pulumi.ComponentResource):
@@ -39,27 +42,21 @@ class AppNamespace(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         ns = args.namespace
-        database_url = pulumi.Output.format(
-            "postgresql+asyncpg://{0}:{1}@postgres:5432/{2}", args.db_user, args.db_password, args.db_name
-        )
-        exporter_dsn = pulumi.Output.format(
-            "postgresql://{0}:{1}@127.0.0.1:5432/{2}?sslmode=disable",
-            args.db_user,
-            args.db_password,
-            args.db_name,
-        )
-        redis_url = pulumi.Output.format("redis://:{0}@redis:6379/0", args.redis_password)
-        redis_conf = pulumi.Output.format(
-            "port 6379\nbind 0.0.0.0\nprotected-mode yes\nrequirepass {0}\ndir /data\nappendonly yes\n"
-            # The job queue lives here: refuse writes rather than silently evict jobs.
-            "maxmemory-policy noeviction\n",
-            args.redis_password,
-        )
-        contents: dict[str, dict[str, pulumi.Output[str]]] = {
-            APP_SECRET: {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": args.secret_key},
-            POSTGRES_SECRET: {"password": args.db_password, "exporter-dsn": exporter_dsn},
-            REDIS_SECRET: {"password": args.redis_password, "redis.conf": redis_conf},
-        }
+        contents: dict[str, dict[str, pulumi.Output[str]]] = {}
+        if args.database is not None:
+            db = args.database
+            exporter_dsn = pulumi.Output.format(
+                "postgresql://{0}:{1}@127.0.0.1:5432/{2}?sslmode=disable", db.user, db.password, db.name
+            )
+            contents[POSTGRES_SECRET] = {"password": db.password, "exporter-dsn": exporter_dsn}
+        if args.redis_password is not None:
+            redis_conf = pulumi.Output.format(
+                "port 6379\nbind 0.0.0.0\nprotected-mode yes\nrequirepass {0}\ndir /data\nappendonly yes\n"
+                # A job queue may live here: refuse writes rather than silently evict jobs.
+                "maxmemory-policy noeviction\n",
+                args.redis_password,
+            )
+            contents[REDIS_SECRET] = {"password": args.redis_password, "redis.conf": redis_conf}
         self.secrets = [
             k8s.core.v1.Secret(
                 f"{name}-{secret_name}",

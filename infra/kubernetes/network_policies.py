@@ -1,7 +1,8 @@
-"""NetworkPolicies: deny by default; PostgreSQL and Redis reachable only from the app's pods.
+"""NetworkPolicies: deny by default; the data services reachable only from the app's pods.
 
-Allowed: DNS for every pod; the ingress controller to the API; Prometheus to the metrics ports;
-the API, worker and migration pods to PostgreSQL and Redis.
+Allowed: DNS for every pod; the ingress controller to the web process; Prometheus to the web and
+worker health ports and the exporters; the web, worker and migration pods to the data services
+the app definition lists (PostgreSQL, Redis), and nothing else.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import pulumi_kubernetes as k8s
 from infra.kubernetes import postgres, redis
 from infra.kubernetes.pods import INGRESS_NAMESPACE, MONITORING_NAMESPACE, metadata, selector
 
-APP_COMPONENTS = ("api", "worker", "migrate")
+DATA_PORTS = {"postgres": (postgres.PORT, postgres.METRICS_PORT), "redis": (redis.PORT, redis.METRICS_PORT)}
 
 
 @dataclass(frozen=True)
 class NetworkPoliciesArgs:
     namespace: str
     stack: str
-    app_port: int
-    worker_metrics_port: int
+    app_components: list[str]  # the web process, the workers, the migration
+    web_port: int
+    worker_ports: dict[str, int]  # a worker's health port, by its component
+    data_services: list[str]  # of DATA_PORTS: the ones the stack runs
 
 
 def _namespace(name: str) -> k8s.networking.v1.NetworkPolicyPeerArgs:
@@ -46,7 +49,7 @@ class NetworkPolicies(pulumi.ComponentResource):
             match_labels={"app.kubernetes.io/instance": args.stack},
             match_expressions=[
                 k8s.meta.v1.LabelSelectorRequirementArgs(
-                    key="app.kubernetes.io/component", operator="In", values=list(APP_COMPONENTS)
+                    key="app.kubernetes.io/component", operator="In", values=args.app_components
                 )
             ],
         )
@@ -72,38 +75,38 @@ class NetworkPolicies(pulumi.ComponentResource):
             ingress=[
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(
                     from_=[_namespace(INGRESS_NAMESPACE), _namespace(MONITORING_NAMESPACE)],
-                    ports=_ports(args.app_port),
+                    ports=_ports(args.web_port),
                 )
             ],
         )
-        self._policy(
-            "worker-metrics",
-            k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, "worker")),
-            ingress=[
-                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[_namespace(MONITORING_NAMESPACE)], ports=_ports(args.worker_metrics_port)
-                )
-            ],
-        )
-        self._policy(
-            "app-to-data",
-            app_pods,
-            egress=[
-                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[
-                        k8s.networking.v1.NetworkPolicyPeerArgs(
-                            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, component))
-                        )
-                    ],
-                    ports=_ports(port),
-                )
-                for component, port in (("postgres", postgres.PORT), ("redis", redis.PORT))
-            ],
-        )
-        for component, port, metrics_port in (
-            ("postgres", postgres.PORT, postgres.METRICS_PORT),
-            ("redis", redis.PORT, redis.METRICS_PORT),
-        ):
+        for worker, port in args.worker_ports.items():
+            self._policy(
+                f"{worker}-metrics",
+                k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, worker)),
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        from_=[_namespace(MONITORING_NAMESPACE)], ports=_ports(port)
+                    )
+                ],
+            )
+        if args.data_services:
+            self._policy(
+                "app-to-data",
+                app_pods,
+                egress=[
+                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                        to=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, component))
+                            )
+                        ],
+                        ports=_ports(DATA_PORTS[component][0]),
+                    )
+                    for component in args.data_services
+                ],
+            )
+        for component in args.data_services:
+            port, metrics_port = DATA_PORTS[component]
             self._policy(
                 f"{component}-ingress",
                 k8s.meta.v1.LabelSelectorArgs(match_labels=selector(args.stack, component)),

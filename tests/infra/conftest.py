@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.infra.pulumi_mocks import StackRun
-from tests.infra.stacks import AWS_STACKS, KUBERNETES_STACKS, PROVIDER_WARNINGS, STACKS, stack_run
+from tests.infra.stacks import AWS_STACKS, KUBERNETES_APPS, KUBERNETES_STACKS, PROVIDER_WARNINGS, STACKS, stack_run
 
 
 @pytest.fixture(params=STACKS)
@@ -40,3 +40,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(PROVIDER_WARNINGS)
+
+
+@pytest.fixture(params=KUBERNETES_APPS)
+def k8s_app(request: pytest.FixtureRequest) -> StackRun:
+    """The kubernetes stack building the reference API, then a second app of another shape."""
+    return stack_run(request.param)

@@ -23,7 +23,8 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from infra.config import SECRET_KEYS
+from infra.config import DEFAULTS, SECRET_KEYS, kubernetes_secret_keys
+from ops.service.load import load
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "slipway"
@@ -37,6 +38,8 @@ TEST_SECRETS = {
     "redisPassword": "t3st-redis-password-0123456789",
     "secretKey": "t3st-secret-key-0123456789abcdef0123456789",
     "grafanaAdminPassword": "t3st-grafana-admin-0123456789",
+    # The second app's (tests/infra/test_second_app.py).
+    "sessionKey": "t3st-session-key-0123456789abcdef0123456789",
 }
 TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW5vdC1mb3ItdXNlLTAxMjM0NTY3ODk test"
 
@@ -187,11 +190,19 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def config_with_secrets(stack: str) -> tuple[dict[str, str], list[str]]:
-    """The stack's config plus the secrets (and SSH key) a user would set before `pulumi up`."""
+def config_with_secrets(stack: str, definition: Path | None = None) -> tuple[dict[str, str], list[str]]:
+    """The stack's config plus the secrets (and SSH key) a user would set before `pulumi up`; with
+    `definition`, for that app definition instead of the stack's."""
     config = stack_config(stack)
+    if definition is not None:
+        config[f"{PROJECT}:appDefinition"] = str(definition)
     platform = config[f"{PROJECT}:platform"]
     wanted = SECRET_KEYS[platform]
+    if platform == "kubernetes":
+        path = ROOT / config.get(f"{PROJECT}:appDefinition", str(DEFAULTS["appDefinition"]))
+        wanted = kubernetes_secret_keys(
+            load(path), monitoring_stack=config.get(f"{PROJECT}:monitoringStack") != "false"
+        )
     secrets = {f"{PROJECT}:{key}": TEST_SECRETS[key] for key in wanted}
     if config.get(f"{PROJECT}:sshCidr"):
         config.setdefault(f"{PROJECT}:sshPublicKey", TEST_SSH_KEY)

@@ -28,7 +28,7 @@ def test_project_runs_python_from_the_repository_virtualenv() -> None:
 
 # Pulumi.yaml config schemas know these types only; a map-valued key is described in a comment.
 SCHEMA_TYPES = {"string": str, "boolean": bool, "integer": int, "array": list}
-MAP_KEYS = {"tags"}
+MAP_KEYS = {"tags", "extraEnvironment"}
 
 
 def test_project_declares_every_key_with_the_program_defaults() -> None:

@@ -107,6 +107,11 @@ def test_kubernetes_leaves_out_rules_for_jobs_it_does_not_run() -> None:
             ],
         },
     ]
-    assert rules_for_kubernetes(groups) == [
+    assert rules_for_kubernetes(groups, {"api", "node"}) == [
         {"name": "api", "rules": [{"alert": "ApiDown", "expr": 'up{job="api"} == 0'}]}
     ]
+
+
+def test_kubernetes_leaves_out_rules_for_data_services_the_app_does_not_use() -> None:
+    groups = [{"name": "redis", "rules": [{"alert": "RedisDown", "expr": 'up{job="redis"} == 0'}]}]
+    assert rules_for_kubernetes(groups, {"api", "postgres"}) == []
