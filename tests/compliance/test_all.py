@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ops.service.load import load as load_definition
 from tests.compliance.checklist import control
 from tests.compliance.target import Target
 
@@ -91,12 +92,19 @@ def test_client_tool_not_installed(target: Target, package: str) -> None:
     assert not target.installed(package)
 
 
+def _worker_ports() -> list[int]:
+    """The ports the app definition's workers open (published on the app hosts' private address)."""
+    return [worker.health.port for worker in load_definition().workers if worker.health is not None]
+
+
 def _allowed(target: Target, expected: dict[str, Any]) -> list[str]:
     entries: list[str] = []
     for key in ("listeners", "extra_listeners"):
         allow = expected.get(key) or {}
         for group in ("all", *target.groups):
             entries += allow.get(group) or []
+    if "app" in target.groups:
+        entries += [f"tcp/{{private_ip}}:{port}" for port in _worker_ports()]
     return [e.format(private_ip=target.private_ip) for e in entries]
 
 
@@ -1165,7 +1173,7 @@ def test_every_listener_has_a_rule(target: Target, expected: dict[str, Any]) -> 
         for _, address, port in target.listeners
         if address not in ("127.0.0.1", "::1") and not address.startswith("127.")
     }
-    published = set(expected["firewall"]["docker_published_ports"]) if "app" in target.groups else set()
+    published = {*expected["firewall"]["docker_published_ports"], *_worker_ports()} if "app" in target.groups else set()
     missing = [port for port in sorted(public - published) if not _port_in_rules(chain, port)]
 
     assert missing == []
