@@ -23,13 +23,9 @@ STILL_NAMING = {
     "ops/bench/__main__.py": "benchmarks of the reference API's endpoints",
     "ops/bench/hostile.py": "benchmarks of the reference API's limits",
     # Not yet generated from the definition.
-    "Pulumi.yaml": "the stacks' settings of the reference API",
     "ops/runbooks/ApiLatencyErrorBudgetBurn.md": "runbooks name the reference API's routes",
     "ops/runbooks/WorkerJobsFailing.md": "runbooks name the reference API's worker",
     "ops/runbooks/WorkerQueueGrowing.md": "runbooks name the reference API's worker",
-    "infra/config.py": "the Pulumi programs' defaults for the reference API",
-    "infra/kubernetes/app.py": "the Kubernetes program's app objects",
-    "infra/kubernetes/namespace.py": "the Kubernetes program's app Secret",
 }
 
 
