@@ -49,6 +49,11 @@ def run_notes(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
+def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`python -m notes serve` as the image runs it (its JSON logs are not read by the tests)."""
+    return subprocess.Popen([sys.executable, "-m", "notes", "serve"], env=env, stderr=subprocess.DEVNULL)
+
+
 @pytest.fixture(scope="session")
 async def notes_url(postgres: Postgres) -> str:
     url = create_database(postgres)
