@@ -10,8 +10,10 @@ import pulumi
 import pytest
 import yaml
 
-from infra.config import DEFAULTS, PLACEHOLDERS, REQUIRED_KEYS, SECRET_KEYS, ConfigError
+from infra.config import DEFAULTS, PLACEHOLDERS, REQUIRED_KEYS, SECRET_KEYS, ConfigError, app_secret_key
+from ops.service.load import DEFAULT_DEFINITION
 from tests.infra.pulumi_mocks import ROOT, Recorder, config_with_secrets, run_program
+from tests.infra.stacks import SECOND_APP, write_definition
 
 PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
@@ -50,10 +52,20 @@ def test_project_file_describes_every_secret() -> None:
         assert re.search(rf"^#\s+slipway:{key}\s", text, re.MULTILINE), key
 
 
+def test_default_definition_is_the_one_every_command_reads() -> None:
+    assert ROOT / str(DEFAULTS["appDefinition"]) == DEFAULT_DEFINITION
+
+
+def test_app_secrets_are_read_from_camel_case_keys() -> None:
+    assert app_secret_key("secret_key") == "secretKey"
+    assert app_secret_key("session_signing_key") == "sessionSigningKey"
+    assert app_secret_key("token") == "token"
+
+
 @pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
 def test_stack_files_commit_no_secret(path: Path) -> None:
     config = yaml.safe_load(path.read_text())["config"]
-    secret_keys = {f"slipway:{k}" for keys in SECRET_KEYS.values() for k in keys}
+    secret_keys = {f"slipway:{k}" for keys in SECRET_KEYS.values() for k in keys} | {"slipway:secretKey"}
     assert not secret_keys & set(config)
     assert "secure:" not in path.read_text()
     for key in config:
@@ -125,6 +137,12 @@ BAD_CONFIG = [
     ("k8s-dev", {"slipway:platform": "gcp"}, "slipway:platform", "aws, kubernetes"),
     ("k8s-dev", {"slipway:environment": None}, "slipway:environment", "is required"),
     ("k8s-dev", {"slipway:domain": "not a host"}, "slipway:domain", "DNS host name"),
+    # The reference API's {secret: secret_key}.
+    ("k8s-dev", {"slipway:secretKey": None}, "slipway:secretKey", "is required"),
+    ("k8s-dev", {"slipway:appDefinition": "app/missing.yml"}, "slipway:appDefinition", "cannot read"),
+    ("k8s-dev", {"slipway:extraEnvironment": '{"API_TOKEN": "x"}'}, "slipway:extraEnvironment", "secret"),
+    ("k8s-dev", {"slipway:extraEnvironment": '{"PORT": "1"}'}, "slipway:extraEnvironment", "made by the kit"),
+    ("k8s-dev", {"slipway:extraEnvironment": '{"lower": "1"}'}, "slipway:extraEnvironment", "variable name"),
 ]
 
 
@@ -135,6 +153,34 @@ def test_bad_config_fails_naming_the_key(stack: str, changes: dict[str, str | No
     assert message.startswith(f"config {key}: "), message
     assert says in message
     assert error.key == key
+
+
+def _definition(name: str, old: str, new: str) -> str:
+    assert old in SECOND_APP
+    return str(write_definition(SECOND_APP.replace(old, new), name))
+
+
+BAD_DEFINITIONS = [
+    ("no-port", "  port: 9000\n", "", "web.port"),
+    ("worker-named-api", "migrate:", "workers:\n  - {name: api, command: [run]}\nmigrate:", "worker 'api'"),
+    ("kit-secret", "{secret: session_key}", "{secret: db_password}", "slipway:dbPassword"),
+    ("tmp-volume", "data:", "volumes:\n  tmp: {path: /tmp}\ndata:", "/tmp"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "says"), BAD_DEFINITIONS, ids=[c[0] for c in BAD_DEFINITIONS])
+def test_bad_definition_fails_naming_the_key(name: str, old: str, new: str, says: str) -> None:
+    error = _fails("k8s-dev", {"slipway:appDefinition": _definition(name, old, new)})
+    assert error.key == "slipway:appDefinition"
+    assert says in str(error)
+
+
+def test_extra_environment_is_set_over_the_definition() -> None:
+    config, secret_keys = config_with_secrets("k8s-dev")
+    config["slipway:extraEnvironment"] = '{"LOG_LEVEL": "DEBUG", "FEATURE_X": "on"}'
+    run = run_program("k8s-dev", config, secret_keys)
+    data = run.one("kubernetes:core/v1:ConfigMap", "-app-config").plain["data"]
+    assert (data["LOG_LEVEL"], data["FEATURE_X"]) == ("DEBUG", "on")
 
 
 def test_config_errors_print_without_a_stack_trace() -> None:
