@@ -38,8 +38,9 @@ TEST_SECRETS = {
     "redisPassword": "t3st-redis-password-0123456789",
     "secretKey": "t3st-secret-key-0123456789abcdef0123456789",
     "grafanaAdminPassword": "t3st-grafana-admin-0123456789",
-    # The second app's (tests/infra/test_second_app.py).
+    # The second app's (tests/infra/stacks.py) and the notes example's.
     "sessionKey": "t3st-session-key-0123456789abcdef0123456789",
+    "notesToken": "t3st-notes-token-0123456789abcdef0123456789",
 }
 TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW5vdC1mb3ItdXNlLTAxMjM0NTY3ODk test"
 
@@ -190,7 +191,7 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def config_with_secrets(stack: str, definition: Path | None = None) -> tuple[dict[str, str], list[str]]:
+def config_with_secrets(stack: str, definition: Path | str | None = None) -> tuple[dict[str, str], list[str]]:
     """The stack's config plus the secrets (and SSH key) a user would set before `pulumi up`; with
     `definition`, for that app definition instead of the stack's."""
     config = stack_config(stack)

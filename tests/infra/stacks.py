@@ -1,5 +1,5 @@
-"""The example stacks, and the k8s-dev stack with a second app, each run once per test session under
-Pulumi's mocks."""
+"""The example stacks, and the k8s-dev stack building a second app and the notes example instead of
+the reference API, each run once per test session under Pulumi's mocks."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ KUBERNETES_STACKS = ("k8s-dev",)
 STACKS = AWS_STACKS + KUBERNETES_STACKS
 # The k8s-dev stack building SECOND_APP instead of the reference API.
 SECOND_APP_RUN = "k8s-dev+second-app"
-KUBERNETES_APPS = (*KUBERNETES_STACKS, SECOND_APP_RUN)
+# The k8s-dev stack building the notes example (examples/notes), named as a stack would name it.
+NOTES_DEFINITION = "examples/notes/slipway.yml"
+NOTES_RUN = "k8s-dev+notes"
+KUBERNETES_APPS = (*KUBERNETES_STACKS, SECOND_APP_RUN, NOTES_RUN)
 
 # A service of another shape than the reference API: another port, other health and metrics paths,
 # no worker, no Redis, no volume, PostgreSQL only (with TLS options the in-cluster one cannot honour)
@@ -70,8 +73,9 @@ def stack_run(stack: str) -> StackRun:
     """The recorded run of one example stack (with the secrets a user would set), or of
     SECOND_APP_RUN."""
     if stack not in _runs:
-        if stack == SECOND_APP_RUN:
-            config, secret_keys = config_with_secrets("k8s-dev", write_definition(SECOND_APP, "second-app"))
+        if stack in (SECOND_APP_RUN, NOTES_RUN):
+            definition = write_definition(SECOND_APP, "second-app") if stack == SECOND_APP_RUN else NOTES_DEFINITION
+            config, secret_keys = config_with_secrets("k8s-dev", definition)
             _runs[stack] = run_program("k8s-dev", config, secret_keys)
         else:
             config, secret_keys = config_with_secrets(stack)

@@ -1,6 +1,6 @@
 """The kubernetes program renders a second app, of another shape than the reference API, from its
 definition alone: another port and health paths, no worker, no Redis, no volume, PostgreSQL only,
-another migrate command (and none at all)."""
+another migrate command (and none at all); and the notes example from examples/notes."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from infra import outputs
 from infra.kubernetes.environment import PROXIES
-from ops.service.load import parse
-from tests.infra.pulumi_mocks import TEST_SECRETS, StackRun, config_with_secrets, run_program, secret_paths
-from tests.infra.stacks import SECOND_APP, SECOND_APP_RUN, stack_run, write_definition
+from ops.service.definition import PlatformRef
+from ops.service.load import load, parse
+from tests.infra.pulumi_mocks import ROOT, TEST_SECRETS, StackRun, config_with_secrets, run_program, secret_paths
+from tests.infra.stacks import NOTES_DEFINITION, NOTES_RUN, SECOND_APP, SECOND_APP_RUN, stack_run, write_definition
 
 DEFINITION = parse(SECOND_APP, Path("second-app.yml"))
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -182,3 +184,19 @@ def test_an_app_without_migrate_gets_no_job() -> None:
     policies = {p.plain["metadata"]["name"] for p in run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
     assert "slipway-app-to-data" in policies
     assert run.one(DEPLOYMENT, "-api").plain["metadata"]["name"] == "notes-api"
+
+
+def test_renders_the_notes_example_from_its_definition() -> None:
+    run = stack_run(NOTES_RUN)
+    notes = load(ROOT / NOTES_DEFINITION)
+
+    container = _container(run)
+    assert container["args"] == notes.web.command
+    assert container["ports"] == [{"name": "http", "containerPort": notes.web.port}]
+    assert container["readinessProbe"]["httpGet"]["path"] == notes.web.health.ready
+    assert _named(run, DEPLOYMENT) == {f"{notes.service}-api"}
+    assert "redis" not in _named(run, "kubernetes:core/v1:Service")
+    secret = run.one("kubernetes:core/v1:Secret", "-app-secret").plain["stringData"]
+    assert set(secret) == {name for name, value in notes.environment.items() if isinstance(value, BaseModel)} - {
+        name for name, value in notes.environment.items() if isinstance(value, PlatformRef)
+    }
