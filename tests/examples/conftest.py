@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -33,6 +34,12 @@ def create_database(postgres: Postgres, prefix: str = "notes") -> str:
     name = f"{prefix}_{os.getpid()}_{next(_databases)}"
     postgres.psql(f"CREATE DATABASE {name} OWNER {postgres.user}")
     return f"postgresql://{postgres.user}:{postgres.password}@127.0.0.1:{postgres.port}/{name}"
+
+
+def pins(path: Path) -> dict[str, str]:
+    """`name==version` lines of a requirements file, by normalized name."""
+    found = re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", path.read_text(), flags=re.MULTILINE)
+    return {name.lower().replace("_", "-"): version for name, version in found}
 
 
 def environment(url: str, **extra: Any) -> dict[str, str]:

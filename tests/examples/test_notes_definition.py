@@ -5,24 +5,18 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import subprocess
-from pathlib import Path
 
 from packaging.requirements import Requirement
 
 from ops.service.definition import PostgresRef, SecretRef
 from ops.service.load import load
-from tests.examples.conftest import NOTES_ROOT, TOKEN, app_client
+from tests.examples.conftest import NOTES_ROOT, TOKEN, app_client, pins
 
 from notes import app as notes_app  # isort: skip - on the path the conftest gives it
 from notes.settings import Settings, from_environment  # isort: skip
 
 REPO_ROOT = NOTES_ROOT.parents[1]
 DEFINITION = NOTES_ROOT / "slipway.yml"
-
-
-def pins(path: Path) -> dict[str, str]:
-    found = re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", path.read_text(), flags=re.MULTILINE)
-    return {name.lower().replace("_", "-"): version for name, version in found}
 
 
 def test_the_definition_loads() -> None:
