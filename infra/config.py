@@ -77,6 +77,7 @@ DEFAULTS: Final[dict[str, str | int | bool | dict[str, str]]] = {
     "monitoringChartVersion": "88.5.3",
     "postgresImage": "postgres:15.10-bookworm",
     "redisImage": "redis:7.4.2-bookworm",
+    "releaseStateImage": "",
 }
 REQUIRED_KEYS: Final = ("platform", "environment", "domain")
 # Secrets: never defaulted, never declared in Pulumi.yaml (see the comment there), set per stack
@@ -151,6 +152,7 @@ class KubernetesSettings:
     monitoring_chart_version: str
     postgres_image: str
     redis_image: str
+    release_state_image: str  # an image with python3; empty: the app image of the first deploy
     # Plain variables of this stack only, over the definition's plain values.
     extra_environment: dict[str, str]
     db_password: pulumi.Output[str] | None  # only when the definition needs PostgreSQL
@@ -388,6 +390,10 @@ def _check_for_kubernetes(definition: Definition) -> None:
             raise ConfigError(
                 "appDefinition", f"secret {name!r} would be read from slipway:{key}, a key of the kit", "rename it"
             )
+    for name in [*(worker.name for worker in definition.workers), *definition.volumes]:
+        # Services and claims are named <service>-<name>, a DNS label.
+        if len(f"{definition.service}-{name}") > 63:
+            raise ConfigError("appDefinition", f"{definition.service}-{name} is over 63 characters", "shorten it")
     for name, volume in definition.volumes.items():
         # The scratch emptyDir every app pod gets is `tmp` at /tmp.
         if name == "tmp" or volume.path == "/tmp":  # noqa: S108 - a path compared, not used
@@ -406,6 +412,19 @@ def _extra_environment(read: _Reader, definition: Definition) -> dict[str, str]:
         if isinstance(value, BaseModel) or name == "PORT":
             raise ConfigError("extraEnvironment", f"{name} is made by the kit or from a reference", fix)
     return extra
+
+
+def _release_state_image(read: _Reader) -> str:
+    image = read.optional_string("releaseStateImage")
+    if image:
+        repository, _, tag = image.rpartition(":")
+        if not _IMAGE_REPO.match(repository) or tag == "latest" or not _IMAGE_TAG.match(tag):
+            raise ConfigError(
+                "releaseStateImage",
+                f"is {image!r}",
+                "set a pinned image with python3, e.g. python:3.11.11-slim-bookworm",
+            )
+    return image
 
 
 def _read_kubernetes(read: _Reader, definition: Definition) -> KubernetesSettings:
@@ -429,6 +448,7 @@ def _read_kubernetes(read: _Reader, definition: Definition) -> KubernetesSetting
         monitoring_chart_version=read.string("monitoringChartVersion"),
         postgres_image=read.string("postgresImage"),
         redis_image=read.string("redisImage"),
+        release_state_image=_release_state_image(read),
         extra_environment=_extra_environment(read, definition),
         # Both go into URLs (the data services' `url` references): no character URL syntax would read.
         db_password=read.secret("dbPassword", 16, forbidden="@/:?#%") if definition.data.postgres else None,

@@ -87,7 +87,9 @@ def build(settings: Settings, cfg: KubernetesSettings) -> dict[str, Any]:
         data.append(Redis(f"{name}-redis", RedisArgs(ns, stack, cfg.redis_image, cfg.storage_class), in_namespace))
         redis_endpoint = Endpoint(redis_module.SERVICE_NAME, redis_module.PORT, "default", cfg.redis_password)
     release_state = ReleaseState(
-        f"{name}-release-state", ReleaseStateArgs(ns, stack, settings.first_image, cfg.storage_class), in_namespace
+        f"{name}-release-state",
+        ReleaseStateArgs(ns, stack, cfg.release_state_image or settings.first_image, cfg.storage_class),
+        in_namespace,
     )
     environment = resolve(
         definition,

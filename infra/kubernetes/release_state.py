@@ -1,7 +1,8 @@
 """Where releases of a kubernetes stack keep their state: the deploy lock, the journal, the history
 and the audit log, on a small volume in the cluster, so every controller sees the same truth.
 
-A one-replica StatefulSet of the app image (it has Python) that only idles; `./deploy.sh` runs
+A one-replica StatefulSet that only idles, of an image with python3: `releaseStateImage`, or the
+app image of the stack's first deploy when that is a Python app's; `./deploy.sh` runs
 ops/release/state_agent.py in it with `kubectl exec`, as it does over SSH on the lb host of a
 VM-style environment. It needs no network: the default-deny policy covers it.
 """
@@ -34,7 +35,7 @@ IDLE = "import signal, sys; signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)
 class ReleaseStateArgs:
     namespace: str
     stack: str
-    image: str  # the app image of the stack's first deploy: Python, non-root
+    image: str  # python3, run as a non-root user
     storage_class: str
 
 

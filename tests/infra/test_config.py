@@ -143,6 +143,7 @@ BAD_CONFIG = [
     ("k8s-dev", {"slipway:extraEnvironment": '{"API_TOKEN": "x"}'}, "slipway:extraEnvironment", "secret"),
     ("k8s-dev", {"slipway:extraEnvironment": '{"PORT": "1"}'}, "slipway:extraEnvironment", "made by the kit"),
     ("k8s-dev", {"slipway:extraEnvironment": '{"lower": "1"}'}, "slipway:extraEnvironment", "variable name"),
+    ("k8s-dev", {"slipway:releaseStateImage": "python:latest"}, "slipway:releaseStateImage", "pinned image"),
 ]
 
 
@@ -165,6 +166,12 @@ BAD_DEFINITIONS = [
     ("worker-named-api", "migrate:", "workers:\n  - {name: api, command: [run]}\nmigrate:", "worker 'api'"),
     ("kit-secret", "{secret: session_key}", "{secret: db_password}", "slipway:dbPassword"),
     ("tmp-volume", "data:", "volumes:\n  tmp: {path: /tmp}\ndata:", "/tmp"),
+    (
+        "long-name",
+        "service: notes\n",
+        f"service: {'n' * 32}\nvolumes:\n  {'v' * 31}: {{path: /srv/v}}\n",
+        "over 63 characters",
+    ),
 ]
 
 
@@ -173,6 +180,14 @@ def test_bad_definition_fails_naming_the_key(name: str, old: str, new: str, says
     error = _fails("k8s-dev", {"slipway:appDefinition": _definition(name, old, new)})
     assert error.key == "slipway:appDefinition"
     assert says in str(error)
+
+
+def test_release_state_may_run_an_image_of_its_own() -> None:
+    config, secret_keys = config_with_secrets("k8s-dev")
+    config["slipway:releaseStateImage"] = "python:3.11.11-slim-bookworm"
+    run = run_program("k8s-dev", config, secret_keys)
+    spec = run.one("kubernetes:apps/v1:StatefulSet", "-release-state-").plain["spec"]["template"]["spec"]
+    assert spec["containers"][0]["image"] == "python:3.11.11-slim-bookworm"
 
 
 def test_extra_environment_is_set_over_the_definition() -> None:
