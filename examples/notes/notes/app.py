@@ -216,7 +216,7 @@ async def ready(request: Request) -> Response:
         return JSONResponse({"status": "draining"}, status_code=503)
     try:
         await db.ping(_pool(request))
-    except DATABASE_UNAVAILABLE as exc:
+    except Exception as exc:  # whatever fails the check (a refused password too) means not ready
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
     return JSONResponse({"status": "ready"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -40,8 +41,8 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type[int] |
         value = kind(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative")
+    if not 0 <= value < math.inf:  # also refuses nan
+        raise SettingsError(f"{name}={raw!r} must be a number from 0 up")
     return value
 
 
