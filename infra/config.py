@@ -223,6 +223,10 @@ class _Reader:
             raise ConfigError(key, "is required and not set", f"run `pulumi config set {key} VALUE`")
         return value.strip()
 
+    def explicit(self, key: str) -> str:
+        """The stack's own value, without the default ("" when the stack does not set it)."""
+        return (self._config.get(key) or "").strip()
+
     def optional_string(self, key: str) -> str:
         return (self.raw(key) or "").strip()
 
@@ -461,6 +465,13 @@ def _read_kubernetes(read: _Reader, definition: Definition) -> KubernetesSetting
     return settings
 
 
+def registry_repository(definition: Definition) -> str:
+    """The repository of an image the definition pulls, without a tag: releases choose the tag."""
+    reference = definition.image.registry or ""
+    head, slash, last = reference.rpartition("/")
+    return f"{head}{slash}{last.split(':', 1)[0]}" if reference else ""
+
+
 def _read_definition(read: _Reader) -> Definition:
     path = REPOSITORY / read.string("appDefinition")
     try:
@@ -492,7 +503,8 @@ def load() -> Settings:
     # A release's tag is stack state: `./deploy.sh STACK --version TAG` passes it to `pulumi up`
     # in the environment (kept in the release history in the cluster), never in the stack file.
     app_image_tag = _check_tag(RELEASE_TAG_VARIABLE, os.environ.get(RELEASE_TAG_VARIABLE) or first_image_tag)
-    app_image = read.string("appImage")
+    definition = _read_definition(read)
+    app_image = read.explicit("appImage") or registry_repository(definition) or read.string("appImage")
     if not _IMAGE_REPO.match(app_image):
         raise ConfigError(
             "appImage", f"is {app_image!r}, not an image repository", "set e.g. registry.example/slipway/app"
@@ -500,7 +512,6 @@ def load() -> Settings:
     app_count = read.integer("appCount", 1, 50)
     if production and app_count < 2:
         raise ConfigError("appCount", "is 1, a single point of failure in production", "set at least 2")
-    definition = _read_definition(read)
     settings = Settings(
         stack=pulumi.get_stack(),
         platform=platform,

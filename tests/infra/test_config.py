@@ -10,8 +10,16 @@ import pulumi
 import pytest
 import yaml
 
-from infra.config import DEFAULTS, PLACEHOLDERS, REQUIRED_KEYS, SECRET_KEYS, ConfigError, app_secret_key
-from ops.service.load import DEFAULT_DEFINITION
+from infra.config import (
+    DEFAULTS,
+    PLACEHOLDERS,
+    REQUIRED_KEYS,
+    SECRET_KEYS,
+    ConfigError,
+    registry_repository,
+    app_secret_key,
+)
+from ops.service.load import DEFAULT_DEFINITION, parse
 from tests.infra.pulumi_mocks import ROOT, Recorder, config_with_secrets, run_program
 from tests.infra.stacks import SECOND_APP, write_definition
 
@@ -180,6 +188,18 @@ def test_bad_definition_fails_naming_the_key(name: str, old: str, new: str, says
     error = _fails("k8s-dev", {"slipway:appDefinition": _definition(name, old, new)})
     assert error.key == "slipway:appDefinition"
     assert says in str(error)
+
+
+@pytest.mark.parametrize(
+    ("registry", "repository"),
+    [
+        ("registry.example.org/notes/api", "registry.example.org/notes/api"),
+        ("reg.example:5000/team/api:1.2", "reg.example:5000/team/api"),
+    ],
+)
+def test_a_pulled_image_gives_its_repository_without_the_tag(registry: str, repository: str) -> None:
+    text = SECOND_APP.replace("registry.example.org/notes/api", registry)
+    assert registry_repository(parse(text, Path("pulled.yml"))) == repository
 
 
 def test_release_state_may_run_an_image_of_its_own() -> None:

@@ -200,3 +200,12 @@ def test_renders_the_notes_example_from_its_definition() -> None:
     assert set(secret) == {name for name, value in notes.environment.items() if isinstance(value, BaseModel)} - {
         name for name, value in notes.environment.items() if isinstance(value, PlatformRef)
     }
+
+
+def test_pulls_the_definition_image_when_the_stack_names_none() -> None:
+    config, secret_keys = config_with_secrets("k8s-dev", write_definition(SECOND_APP, "second-app"))
+    del config["slipway:appImage"]
+
+    run = run_program("k8s-dev", config, secret_keys)
+
+    assert _container(run)["image"] == "registry.example.org/notes/api:0.1.0"
