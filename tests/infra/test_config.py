@@ -16,8 +16,8 @@ from infra.config import (
     REQUIRED_KEYS,
     SECRET_KEYS,
     ConfigError,
-    registry_repository,
     app_secret_key,
+    registry_repository,
 )
 from ops.service.load import DEFAULT_DEFINITION, parse
 from tests.infra.pulumi_mocks import ROOT, Recorder, config_with_secrets, run_program
