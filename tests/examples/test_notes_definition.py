@@ -124,3 +124,17 @@ async def test_the_metrics_path_serves_prometheus_text(notes_settings: Settings)
         response = await client.get(load(DEFINITION).web.metrics or "")
         assert response.status_code == 200
         assert "# TYPE http_requests_total counter" in response.text
+
+
+def test_the_slo_latency_is_a_histogram_bucket_edge() -> None:
+    """The SLO counts requests under its threshold from the bucket of that bound: it must be one."""
+    assert load(DEFINITION).slo.latency_seconds in notes_app.LATENCY_BUCKETS
+
+
+def test_the_image_listens_where_the_definition_says() -> None:
+    port = load(DEFINITION).web.port
+    dockerfile = (NOTES_ROOT / "Dockerfile").read_text()
+
+    assert f"EXPOSE {port}\n" in dockerfile
+    assert f"PORT={port}" in dockerfile
+    assert Settings(database_url="", token="").port == port
