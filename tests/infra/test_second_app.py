@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 from pydantic import BaseModel
@@ -16,6 +17,7 @@ from infra.kubernetes.environment import PROXIES
 from ops.service.definition import PlatformRef
 from ops.service.load import load, parse
 from tests.infra.pulumi_mocks import ROOT, TEST_SECRETS, StackRun, config_with_secrets, run_program, secret_paths
+from tests.infra.schemas import CRD_SPECS
 from tests.infra.stacks import NOTES_DEFINITION, NOTES_RUN, SECOND_APP, SECOND_APP_RUN, stack_run, write_definition
 
 DEFINITION = parse(SECOND_APP, Path("second-app.yml"))
@@ -209,3 +211,49 @@ def test_pulls_the_definition_image_when_the_stack_names_none() -> None:
     run = run_program("k8s-dev", config, secret_keys)
 
     assert _container(run)["image"] == "registry.example.org/notes/api:0.1.0"
+
+
+WORKERS_AND_REDIS = """\
+workers:
+  - {name: mailer, command: [mail], health: {port: 9300, path: /ok, metrics: false}, stop_seconds: 40}
+  - {name: cron, command: [cron, --every, 1m]}
+migrate:"""
+
+
+def test_workers_without_metrics_or_health_and_redis_over_tls() -> None:
+    text = SECOND_APP.replace("migrate:", WORKERS_AND_REDIS, 1)
+    text = text.replace("data:\n", "data:\n  redis: {url_scheme: rediss, database: 2}\n")
+    text = text.replace("environment:\n", "environment:\n  CACHE: {redis: url}\n  FILES: {volume: files}\n")
+    text += "volumes:\n  files: {path: /srv/files}\n"
+    config, secret_keys = config_with_secrets("k8s-dev", write_definition(text, "second-app-workers"))
+
+    run = run_program("k8s-dev", config, secret_keys)
+
+    assert _named(run, DEPLOYMENT) == {"notes-api", "notes-mailer", "notes-cron"}
+    assert run.outputs[outputs.DEPLOYMENTS] == ["notes-api", "notes-mailer", "notes-cron"]
+    assert run.outputs[outputs.WORKER_DEPLOYMENT] == "notes-mailer"
+    mailer = run.one(DEPLOYMENT, "-mailer").plain["spec"]["template"]["spec"]
+    assert mailer["terminationGracePeriodSeconds"] == 40
+    assert mailer["containers"][0]["readinessProbe"]["httpGet"] == {"path": "/ok", "port": "health"}
+    cron = run.one(DEPLOYMENT, "-cron").plain["spec"]["template"]["spec"]["containers"][0]
+    assert cron["args"] == ["cron", "--every", "1m"]
+    assert not any(key.endswith("Probe") for key in cron)
+    assert {"/srv/files", "/tmp"} == {mount["mountPath"] for mount in cron["volumeMounts"]}
+    # Only a health port that serves metrics gets a Service and a ServiceMonitor.
+    assert _named(run, "kubernetes:core/v1:Service") == {"notes-api", "postgres", "redis"}
+    jobs = {
+        m.plain["spec"]["selector"]["matchLabels"]["slipway.dev/job"]
+        for m in run.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+    }
+    assert jobs == {"api", "postgres", "redis"}
+    policies = {p.plain["metadata"]["name"] for p in run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    assert {"slipway-mailer-metrics", "slipway-redis-ingress"} <= policies
+    assert "slipway-cron-metrics" not in policies
+    secret = run.one("kubernetes:core/v1:Secret", "-app-secret").plain["stringData"]
+    # The in-cluster Redis speaks no TLS: rediss becomes redis.
+    assert secret["CACHE"] == f"redis://:{TEST_SECRETS['redisPassword']}@redis:6379/2"
+    assert run.one("kubernetes:core/v1:ConfigMap", "-app-config").plain["data"]["FILES"] == "/srv/files"
+    for resource in run.kubernetes_objects:
+        manifest = resource.plain
+        if manifest["kind"] not in CRD_SPECS:
+            kubernetes_validate.validate(manifest, kubernetes_validate.latest_version(), strict=True)
