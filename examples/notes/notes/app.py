@@ -146,7 +146,7 @@ def _authorize(request: Request) -> None:
 
 async def _json_body(request: Request) -> Any:
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+    if length.isdecimal() and (len(length) > 9 or int(length) > MAX_BODY_BYTES):
         raise ApiError(413, "body_too_large", f"the body is limited to {MAX_BODY_BYTES} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -198,11 +198,12 @@ def _note_input(data: Any) -> tuple[str, str]:
     return title, body
 
 
-def _query_int(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+def _query_int(request: Request, name: str, low: int, high: int) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
-        return default
-    if not raw.isdecimal() or not low <= int(raw) <= high:
+        return None
+    # The length first: int() refuses strings of thousands of digits with an error of its own.
+    if not raw.isdecimal() or len(raw) > len(str(high)) or not low <= int(raw) <= high:
         raise ApiError(422, "invalid_query", f"{name} must be a whole number from {low} to {high}", {name: raw[:50]})
     return int(raw)
 
@@ -234,9 +235,8 @@ async def create_note(request: Request) -> Response:
 
 async def list_notes(request: Request) -> Response:
     _authorize(request)
-    limit = _query_int(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
-    before = _query_int(request, "before", None, 1, MAX_ID)
-    assert limit is not None
+    limit = _query_int(request, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
+    before = _query_int(request, "before", 1, MAX_ID)
     items = await db.page(_pool(request), limit, before)
     # A full page may have more after it; the last id is where the next one starts.
     return JSONResponse({"items": items, "next": items[-1]["id"] if len(items) == limit else None})
