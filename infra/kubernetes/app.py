@@ -134,7 +134,7 @@ class App(pulumi.ComponentResource):
                         spec=self._pod_spec(
                             [
                                 self._container(
-                                    MIGRATE, definition.migrate.command, ports=[], compute_=definition.web.resources
+                                    MIGRATE, definition.migrate.command, ports=[], sized=definition.web.resources
                                 )
                             ],
                             restart_policy="Never",
@@ -162,7 +162,7 @@ class App(pulumi.ComponentResource):
                         sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_SECONDS)
                     )
                 ),
-                compute_=web.resources,
+                sized=web.resources,
             ),
             # The pause before SIGTERM counts against the grace period.
             grace=web.stop_seconds + PRE_STOP_SECONDS,
@@ -188,7 +188,7 @@ class App(pulumi.ComponentResource):
                     ports=ports,
                     probes=probes,
                     probe_port=port_name,
-                    compute_=worker.resources,
+                    sized=worker.resources,
                 ),
                 grace=worker.stop_seconds,
                 opts=after,
@@ -237,7 +237,7 @@ class App(pulumi.ComponentResource):
         command: list[str],
         *,
         ports: list[k8s.core.v1.ContainerPortArgs],
-        compute_: Resources,
+        sized: Resources,
         probes: dict[str, str] | None = None,
         probe_port: str = "",
         lifecycle: k8s.core.v1.LifecycleArgs | None = None,
@@ -281,7 +281,7 @@ class App(pulumi.ComponentResource):
             readiness_probe=probe("readiness"),
             liveness_probe=probe("liveness"),
             lifecycle=lifecycle,
-            resources=compute(compute_),
+            resources=compute(sized),
             security_context=container_security(APP_UID),
             volume_mounts=[
                 *mounts,
