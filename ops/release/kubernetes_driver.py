@@ -53,8 +53,8 @@ class KubernetesDriver:
     def outputs(self) -> dict[str, Any]:
         if self._outputs is None:
             found = stack_outputs(self.stack, self.runner)
-            missing = [name for name in (outputs.NAMESPACE, outputs.API_DEPLOYMENT, outputs.WORKER_DEPLOYMENT,
-                                         outputs.IMAGE, outputs.RELEASE_STATE) if not found.get(name)]  # fmt: skip
+            missing = [name for name in (outputs.NAMESPACE, outputs.DEPLOYMENTS, outputs.IMAGE, outputs.RELEASE_STATE)
+                       if not found.get(name)]  # fmt: skip
             if missing:
                 raise OpsError(
                     f"the outputs of stack {self.stack} lack {', '.join(missing)}",
@@ -70,7 +70,8 @@ class KubernetesDriver:
 
     def _deployments(self) -> tuple[str, list[str]]:
         found = self.outputs()
-        names = [str(found[outputs.API_DEPLOYMENT]), str(found[outputs.WORKER_DEPLOYMENT])]
+        # Every Deployment of the app (the web process's first), as many workers as it has.
+        names = [str(name) for name in found[outputs.DEPLOYMENTS]]
         return str(found[outputs.NAMESPACE]), names
 
     def hosts(self) -> list[str]:

@@ -26,8 +26,8 @@ from ops.release.transport import STATE_ROOT, DirectoryAgent, KubectlAgent
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUTS = {
-    outputs.NAMESPACE: "slipway-dev", outputs.API_DEPLOYMENT: "slipway-api",
-    outputs.WORKER_DEPLOYMENT: "slipway-worker", outputs.IMAGE: "reg.example/slipway/app:0.1.0",
+    outputs.NAMESPACE: "slipway-dev", outputs.DEPLOYMENTS: ["slipway-api", "slipway-worker"],
+    outputs.IMAGE: "reg.example/slipway/app:0.1.0",
     outputs.RELEASE_STATE: "slipway-release-state",
 }  # fmt: skip
 
@@ -35,10 +35,13 @@ OUTPUTS = {
 class RecordingCli:
     """Answers `pulumi` and `kubectl`; `failing` names the tags whose rollout fails."""
 
-    def __init__(self, failing: Sequence[str] = ()) -> None:
+    def __init__(
+        self, failing: Sequence[str] = (), deployments: Sequence[str] = ("slipway-api", "slipway-worker")
+    ) -> None:
         self.failing = set(failing)
         self.commands: list[list[str]] = []
         self.image = OUTPUTS[outputs.IMAGE]
+        self.outputs = OUTPUTS | {outputs.DEPLOYMENTS: list(deployments)}
 
     def __call__(self, command: Sequence[str]) -> subprocess.CompletedProcess[str]:
         self.commands.append(list(command))
@@ -47,7 +50,7 @@ class RecordingCli:
             self.image = f"reg.example/slipway/app:{tag}"
             return subprocess.CompletedProcess(command, 0, "", "")
         if command[:3] == ["pulumi", "stack", "output"]:
-            return subprocess.CompletedProcess(command, 0, json.dumps(OUTPUTS), "")
+            return subprocess.CompletedProcess(command, 0, json.dumps(self.outputs), "")
         if command[:2] == ["kubectl", "get"]:
             return subprocess.CompletedProcess(command, 0, self.image, "")
         failed = self.image.rsplit(":", 1)[1] in self.failing
@@ -101,6 +104,18 @@ def test_release_passes_the_tag_in_the_environment_and_records_it_in_the_cluster
     assert snapshot.lock is None
     assert [(r.action, r.to_version, r.result) for r in snapshot.audit] == [("release", "1.4.2", "released")]
     assert (REPO / "Pulumi.k8s-dev.yaml").read_text().count("appImageTag: 0.1.0") == 1
+
+
+def test_release_waits_for_every_deployment_the_app_has(tmp_path: Path) -> None:
+    """An app without a worker has one Deployment; one with two workers has three."""
+    for deployments in (["notes-api"], ["shop-api", "shop-mailer", "shop-indexer"]):
+        cli = RecordingCli(deployments=deployments)
+        releaser, _ = _releaser(cli, tmp_path / deployments[0])
+
+        releaser.release("1.4.2", ReleaseOptions())
+
+        waited = [c[3] for c in cli.commands if c[:2] == ["kubectl", "rollout"]]
+        assert waited == [f"deployment/{name}" for name in deployments]
 
 
 def test_failed_rollout_applies_the_previous_tag_again(tmp_path: Path) -> None:
