@@ -32,3 +32,6 @@ API_TRAFFIC = f'job="{API_JOB}",route!~"/health/.*|/metrics"'
 # The latency SLO threshold; it must be one of the API histogram's bucket bounds.
 LATENCY_THRESHOLD_SECONDS = "0.25"
 LATENCY_BUCKETS = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10")
+
+# The Redis list that holds queued video jobs (app/jobqueue.py); redis_exporter reports its length.
+QUEUE_KEY = "queue:videos"

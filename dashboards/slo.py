@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboards.fleet import API_TRAFFIC, LATENCY_BUCKETS, LATENCY_THRESHOLD_SECONDS
+from dashboards.fleet import API_JOB, API_TRAFFIC, LATENCY_BUCKETS, LATENCY_THRESHOLD_SECONDS
 from dashboards.rulebook import Alert, Recording, RuleDefinitionError, RuleFile, RuleGroup, Severity
 
 PERIOD = "30d"
@@ -42,7 +42,11 @@ def sli_windows() -> list[str]:
 
 @dataclass(frozen=True)
 class Slo:
-    """An SLO as a ratio of bad events to all events; `{window}` is replaced by each rate window."""
+    """An SLO as a ratio of bad events to all events, read from counters.
+
+    `{fn}` in the queries becomes `rate` for the burn-rate windows and `increase` for the period,
+    `{window}` each window.
+    """
 
     name: str
     alert_name: str
@@ -51,27 +55,39 @@ class Slo:
     bad_events: str
     all_events: str
     bad_event_phrase: str
+    # A selector that exists as soon as the API exports the SLI at all, for the absent alert.
+    sli_metric: str
 
     @property
     def error_budget(self) -> float:
         return round(1 - self.objective, 10)
 
-    def error_ratio(self, window: str) -> str:
-        bad = self.bad_events.replace("{window}", window)
-        return f"(\n  {bad}\n)\n/\n{self.all_events.replace('{window}', window)}"
+    def events(self, query: str, window: str, fn: str = "rate") -> str:
+        return query.replace("{fn}", fn).replace("{window}", window)
+
+    def error_ratio(self, window: str, fn: str = "rate") -> str:
+        """bad / all, and 0 rather than NaN when a window saw no request at all.
+
+        A window without traffic would record 0/0 = NaN, and every average or panel built on it
+        would stay NaN; with no series at all (the SLI is gone) the result stays empty instead,
+        which the absent alert reports.
+        """
+        bad = self.events(self.bad_events, window, fn)
+        every = self.events(self.all_events, window, fn)
+        return f"(\n  {bad}\n)\n/\n(\n  {every} > 0\n)\nor\n0 * {every}"
 
     def validate(self) -> None:
         if not 0 < self.objective < 1:
             raise RuleDefinitionError(f"SLO {self.name}: the objective must be a ratio between 0 and 1")
         for query in (self.bad_events, self.all_events):
-            if "{window}" not in query:
-                raise RuleDefinitionError(f"SLO {self.name}: every query needs the {{window}} placeholder")
+            if "{window}" not in query or "{fn}" not in query:
+                raise RuleDefinitionError(f"SLO {self.name}: every query needs the {{fn}} and {{window}} placeholders")
 
 
 def availability_slo() -> Slo:
-    requests = f"sum(rate(http_requests_total{{{API_TRAFFIC}}}[{{window}}]))"
+    requests = f"sum({{fn}}(http_requests_total{{{API_TRAFFIC}}}[{{window}}]))"
     # Until the first 5xx there is no 5xx series at all; count that as zero errors, not as no data.
-    errors = f'sum(rate(http_requests_total{{{API_TRAFFIC},status=~"5.."}}[{{window}}])) or vector(0)'
+    errors = f'sum({{fn}}(http_requests_total{{{API_TRAFFIC},status=~"5.."}}[{{window}}])) or vector(0)'
     return Slo(
         name="api-availability",
         alert_name="ApiAvailabilityErrorBudgetBurn",
@@ -80,15 +96,17 @@ def availability_slo() -> Slo:
         bad_events=errors,
         all_events=requests,
         bad_event_phrase="answered with a 5xx status",
+        sli_metric=f'http_requests_total{{job="{API_JOB}"}}',
     )
 
 
 def latency_slo() -> Slo:
     if LATENCY_THRESHOLD_SECONDS not in LATENCY_BUCKETS:
         raise RuleDefinitionError("the latency SLO threshold must be one of the API histogram's buckets")
-    count = f"sum(rate(http_request_duration_seconds_count{{{API_TRAFFIC}}}[{{window}}]))"
+    count = f"sum({{fn}}(http_request_duration_seconds_count{{{API_TRAFFIC}}}[{{window}}]))"
     fast = (
-        f'sum(rate(http_request_duration_seconds_bucket{{{API_TRAFFIC},le="{LATENCY_THRESHOLD_SECONDS}"}}[{{window}}]))'
+        f'sum({{fn}}(http_request_duration_seconds_bucket{{{API_TRAFFIC},le="{LATENCY_THRESHOLD_SECONDS}"}}'
+        "[{window}]))"
     )
     return Slo(
         name="api-latency",
@@ -98,10 +116,18 @@ def latency_slo() -> Slo:
         bad_events=f"{count}\n  -\n  {fast}",
         all_events=count,
         bad_event_phrase=f"slower than {LATENCY_THRESHOLD_SECONDS} s",
+        sli_metric=f'http_request_duration_seconds_count{{job="{API_JOB}"}}',
     )
 
 
 SLOS = (availability_slo(), latency_slo())
+
+# Fewer requests than this in the long window never page or open a ticket: one failed request
+# among a handful on a quiet night is a large share, not a spent budget.
+MIN_REQUESTS = 200
+# The SLI must be missing this long before the absent alert fires (a restart or a slot switch
+# leaves a scrape or two without it).
+SLI_ABSENT_FOR = "10m"
 
 
 def error_ratio_metric(window: str) -> str:
@@ -115,8 +141,9 @@ def _recordings(slo: Slo) -> list[Recording]:
     shortest = error_ratio_metric(sli_windows()[0])
     budget = slo.error_budget
     rules += [
-        # The period ratio averages the short ratio instead of re-reading 30 days of raw counters.
-        Recording(error_ratio_metric(PERIOD), f"avg_over_time({shortest}{selector}[{PERIOD}])", labels),
+        # The period ratio reads the counters' increase over the whole period, so each minute
+        # weighs by its traffic (an average of short ratios would weigh an idle minute like a busy one).
+        Recording(error_ratio_metric(PERIOD), slo.error_ratio(PERIOD, fn="increase"), labels),
         Recording("slo:objective:ratio", f"vector({slo.objective})", labels),
         Recording("slo:error_budget:ratio", f"vector({budget})", labels),
         Recording("slo:current_burn_rate:ratio", f"{shortest}{selector} / {budget}", labels),
@@ -131,7 +158,8 @@ def _burn_condition(slo: Slo, window: BurnWindow) -> str:
     selector = f'{{slo="{slo.name}"}}'
     return (
         f"(\n  {error_ratio_metric(window.long)}{selector} > {threshold}\n  and\n"
-        f"  {error_ratio_metric(window.short)}{selector} > {threshold}\n)"
+        f"  {error_ratio_metric(window.short)}{selector} > {threshold}\n  and on ()\n"
+        f"  {slo.events(slo.all_events, window.long, 'increase')} >= {MIN_REQUESTS}\n)"
     )
 
 
@@ -153,12 +181,28 @@ def _burn_alert(slo: Slo, severity: Severity) -> Alert:
     )
 
 
+def _absent_alert(slo: Slo) -> Alert:
+    return Alert(
+        name="SloMetricAbsent",
+        expr=f"absent({slo.sli_metric})",
+        severity="warning",
+        for_=SLI_ABSENT_FOR,
+        labels={"slo": slo.name},
+        summary="An SLO has no data, so its burn-rate alerts cannot fire.",
+        description=(
+            f"Prometheus has no {{{{ $labels.job }}}} series for SLO {slo.name} (value {{{{ $value }}}}): "
+            "the API stopped exporting the metric or nothing scrapes it."
+        ),
+    )
+
+
 def slo_group(slo: Slo) -> RuleGroup:
     slo.validate()
     rules: list[Alert | Recording] = [
         *_recordings(slo),
         _burn_alert(slo, "critical"),
         _burn_alert(slo, "warning"),
+        _absent_alert(slo),
     ]
     return RuleGroup(name=f"slo-{slo.name}", rules=rules)
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from dashboards.fleet import API_JOB, WORKER_JOB
+from dashboards.fleet import API_JOB, QUEUE_KEY, REDIS_JOB, WORKER_JOB
 from dashboards.rulebook import Alert, RuleFile, RuleGroup
 
 _API = f'job="{API_JOB}"'
 _WORKER = f'job="{WORKER_JOB}"'
-# Every worker reports the same shared queue, so the queue is read once per job.
-_QUEUE = f"max by (job) (video_queue_depth{{{_WORKER}}})"
+# Every worker reports the same shared queue, so it is read once; when no worker is left to report
+# it, redis_exporter's length of the queue key stands in, so the queue alerts outlive the workers.
+_WORKER_QUEUE = f"video_queue_depth{{{_WORKER}}}"
+_REDIS_QUEUE = f'redis_key_size{{job="{REDIS_JOB}",key="{QUEUE_KEY}"}}'
+_QUEUE = f"(\n  max({_WORKER_QUEUE})\n  or\n  max({_REDIS_QUEUE})\n)"
+_QUEUE_GROWTH = f"(\n  max(delta({_WORKER_QUEUE}[30m]))\n  or\n  max(delta({_REDIS_QUEUE}[30m]))\n)"
 
 
 def _api_alerts() -> list[Alert]:
     return [
         Alert(
             name="ApiAllInstancesDown",
-            expr=f"sum by (job) (up{{{_API}}}) == 0",
+            # absent(): once the last slot leaves service discovery there is no `up` left to be 0.
+            expr=f"sum by (job) (up{{{_API}}}) == 0\nor\nabsent(up{{{_API}}})",
             severity="critical",
             for_="2m",
             summary="No API instance answers Prometheus.",
@@ -36,15 +41,15 @@ def _api_alerts() -> list[Alert]:
 
 
 def _worker_alerts() -> list[Alert]:
-    finished = f"worker_jobs_total{{{_WORKER}}}"
     failed = f'worker_jobs_total{{{_WORKER},result="failed"}}'
     done = f'worker_jobs_total{{{_WORKER},result=~"ready|failed"}}'
     return [
         Alert(
             name="WorkerQueueGrowing",
-            expr=f"{_QUEUE} > 20\nand\nmax by (job) (delta(video_queue_depth{{{_WORKER}}}[30m])) > 0",
+            expr=f"{_QUEUE} > 20\nand on ()\n{_QUEUE_GROWTH} > 0",
             severity="warning",
             for_="15m",
+            labels={"job": WORKER_JOB},
             summary="The video processing queue keeps growing.",
             description=(
                 "{{ $value | humanize }} videos wait in the queue, and the queue has grown over the last 30 minutes."
@@ -64,13 +69,15 @@ def _worker_alerts() -> list[Alert]:
         ),
         Alert(
             name="WorkerNotProcessing",
-            # Before its first job a worker exports no worker_jobs_total series; count that as zero.
+            # Only finished jobs count: a worker that hands every job back (requeued) makes no progress.
+            # With no worker_jobs_total series at all (no worker yet, or all dead) that is zero progress.
             expr=(
-                f"{_QUEUE} > 0\nand on (job)\n(\n  sum by (job) (increase({finished}[30m])) == 0\n"
-                f"  or on (job)\n  0 * {_QUEUE} unless on (job) sum by (job) ({finished})\n)"
+                f"{_QUEUE} > 0\nand on ()\n(\n  sum(increase({done}[30m])) == 0\n"
+                f"  or on ()\n  0 * {_QUEUE} unless on () sum({done})\n)"
             ),
             severity="critical",
             for_="15m",
+            labels={"job": WORKER_JOB},
             summary="Videos wait in the queue but no worker finishes any.",
             description="{{ $value | humanize }} videos wait and no job has finished in the last 30 minutes.",
         ),

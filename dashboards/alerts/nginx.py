@@ -12,11 +12,15 @@ def rule_file() -> RuleFile:
     alerts = [
         Alert(
             name="NginxDown",
-            expr=f"nginx_up{{{_JOB}}} == 0",
+            # The exporter exits at start when stub_status is unreachable: then only `up` says so.
+            expr=f"nginx_up{{{_JOB}}} == 0\nor\nup{{{_JOB}}} == 0",
             severity="critical",
             for_="1m",
             summary="The nginx load balancer does not answer its exporter.",
-            description="nginx-prometheus-exporter on {{ $labels.host }} cannot read nginx's stub_status.",
+            description=(
+                "nginx on {{ $labels.host }} does not answer, or its exporter is down "
+                "(nginx_up or up of {{ $labels.instance }} is {{ $value }})."
+            ),
         ),
         Alert(
             name="NginxDroppedConnections",

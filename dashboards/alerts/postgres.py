@@ -24,12 +24,17 @@ def rule_file() -> RuleFile:
             expr=(
                 "sum without (datname, state, application_name, usename) (\n"
                 f"  pg_stat_activity_count{{{_JOB}}}\n)\n"
-                f"/\npg_settings_max_connections{{{_JOB}}} > 0.80"
+                # Superuser slots are not the application's to use: the share is of what is left.
+                f"/\n(\n  pg_settings_max_connections{{{_JOB}}}\n  -\n"
+                f"  pg_settings_superuser_reserved_connections{{{_JOB}}}\n) > 0.80"
             ),
             severity="warning",
             for_="10m",
             summary="PostgreSQL is close to its connection limit.",
-            description=("PostgreSQL on {{ $labels.host }} uses {{ $value | humanizePercentage }} of max_connections."),
+            description=(
+                "PostgreSQL on {{ $labels.host }} uses {{ $value | humanizePercentage }} of the connections "
+                "open to clients (max_connections less the reserved ones)."
+            ),
         ),
         Alert(
             name="PostgresDeadlocks",
@@ -43,9 +48,11 @@ def rule_file() -> RuleFile:
         ),
         Alert(
             name="PostgresLongRunningTransaction",
+            # The duration grows by itself, so a short `for` only rides out one odd scrape: the alert
+            # fires about a minute after the 5 minutes its summary promises, not 5 minutes later.
             expr=f'pg_stat_activity_max_tx_duration{{{_JOB},state!="idle"}} > 300',
             severity="warning",
-            for_="5m",
+            for_="1m",
             summary="A PostgreSQL transaction has been open for more than 5 minutes.",
             description=(
                 "The oldest {{ $labels.state }} transaction in {{ $labels.datname }} on {{ $labels.host }} "

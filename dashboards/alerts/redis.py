@@ -1,4 +1,9 @@
-"""Redis alerts from redis_exporter (job redis). Redis holds the cache, rate limits and the job queue."""
+"""Redis alerts from redis_exporter (job redis). Redis holds the cache, rate limits and the job queue.
+
+Redis runs with `maxmemory-policy noeviction` so that it never drops a queued job: a full Redis
+refuses writes instead (cache entries expire on their own TTL), and an eviction means the policy
+was changed.
+"""
 
 from __future__ import annotations
 
@@ -42,11 +47,13 @@ def rule_file() -> RuleFile:
         ),
         Alert(
             name="RedisEvictingKeys",
-            expr=f"rate(redis_evicted_keys_total{{{_JOB}}}[5m]) > 0",
+            expr=f"increase(redis_evicted_keys_total{{{_JOB}}}[10m]) > 0",
             severity="warning",
-            for_="15m",
             summary="Redis evicts keys to stay under maxmemory.",
-            description="Redis on {{ $labels.host }} evicts {{ $value | humanize }} keys per second.",
+            description=(
+                "Redis on {{ $labels.host }} evicted {{ $value | humanize }} keys in 10 minutes; queued jobs "
+                "may be among them (is maxmemory-policy still noeviction?)."
+            ),
         ),
     ]
     return RuleFile(stem="redis", groups=[RuleGroup(name="redis", rules=alerts)])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from dashboards import catalog
-from tests.dashboards.tools import PROMTOOL_TESTS_DIR, RULES_DIR, debian_tool, run
+from tests.dashboards.tools import PROMTOOL_TESTS_DIR, RULES_DIR, complete_unit_test, debian_tool, run
 
 RULE_FILES = sorted(RULES_DIR.glob("*.rules.yml"))
 UNIT_TEST_FILES = sorted(PROMTOOL_TESTS_DIR.glob("*.test.yml"))
@@ -27,41 +26,9 @@ def test_check_rules_accepts_rule_file(promtool: str, rule_file: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _committed_annotations() -> dict[str, dict[str, str]]:
-    """alertname -> its static annotations (summary, runbook_url) from the committed rule files."""
-    static: dict[str, dict[str, str]] = {}
-    for rule_file in RULE_FILES:
-        for group in yaml.safe_load(rule_file.read_text())["groups"]:
-            for rule in group["rules"]:
-                if "alert" in rule:
-                    annotations = rule["annotations"]
-                    static[rule["alert"]] = {k: annotations[k] for k in ("summary", "runbook_url")}
-    return static
-
-
-def _complete(test_file: Path, out_dir: Path) -> Path:
-    """The unit test file as promtool needs it: rule paths absolute, static annotations filled in.
-
-    The hand-written files state the labels and the templated description of every expected alert;
-    the static summary and runbook link would only repeat the rule file, so they are added here.
-    """
-    document: dict[str, Any] = yaml.safe_load(test_file.read_text())
-    document["rule_files"] = [str((test_file.parent / name).resolve()) for name in document["rule_files"]]
-    static = _committed_annotations()
-    for group in document["tests"]:
-        for case in group.get("alert_rule_test", []):
-            for expected in case.get("exp_alerts") or []:
-                annotations = expected.setdefault("exp_annotations", {})
-                assert "description" in annotations, f"{test_file.name}: {case['alertname']} needs a description"
-                annotations.update(static[case["alertname"]])
-    completed = out_dir / test_file.name
-    completed.write_text(yaml.safe_dump(document, sort_keys=False))
-    return completed
-
-
 @pytest.mark.parametrize("test_file", UNIT_TEST_FILES, ids=lambda p: p.name)
 def test_promtool_unit_tests_pass(promtool: str, test_file: Path, tmp_path: Path) -> None:
-    result = run([promtool, "test", "rules", str(_complete(test_file, tmp_path))])
+    result = run([promtool, "test", "rules", str(complete_unit_test(test_file, tmp_path))])
 
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO_ROOT / "dashboards" / "rules"
@@ -72,3 +73,39 @@ def http_json(url: str, body: Any = None) -> Any:
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})  # noqa: S310
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         return json.loads(response.read() or b"null")
+
+
+def static_annotations(rules_dir: Path = RULES_DIR) -> dict[str, dict[str, str]]:
+    """alertname -> its static annotations (summary, runbook_url) from the rule files."""
+    static: dict[str, dict[str, str]] = {}
+    for rule_file in sorted(rules_dir.glob("*.rules.yml")):
+        for group in yaml.safe_load(rule_file.read_text())["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    annotations = rule["annotations"]
+                    static[rule["alert"]] = {k: annotations[k] for k in ("summary", "runbook_url")}
+    return static
+
+
+def complete_unit_test(
+    test_file: Path, out_dir: Path, rules_dir: Path = RULES_DIR, document: dict[str, Any] | None = None
+) -> Path:
+    """The unit test file as promtool needs it: rule paths absolute, static annotations filled in.
+
+    The hand-written files state the labels and the templated description of every expected alert;
+    the static summary and runbook link would only repeat the rule file, so they are added here.
+    `document` replaces the file's content (the mutation runner passes a reduced copy).
+    """
+    if document is None:
+        document = yaml.safe_load(test_file.read_text())
+    document["rule_files"] = [str((rules_dir / Path(name).name).resolve()) for name in document["rule_files"]]
+    static = static_annotations(rules_dir)
+    for group in document["tests"]:
+        for case in group.get("alert_rule_test", []):
+            for expected in case.get("exp_alerts") or []:
+                annotations = expected.setdefault("exp_annotations", {})
+                assert "description" in annotations, f"{test_file.name}: {case['alertname']} needs a description"
+                annotations.update(static[case["alertname"]])
+    completed = out_dir / test_file.name
+    completed.write_text(yaml.safe_dump(document, sort_keys=False))
+    return completed
