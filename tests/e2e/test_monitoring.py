@@ -27,6 +27,7 @@ about 250 per error on a fresh fleet. The page resolves at the next evaluation a
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -43,7 +44,7 @@ import httpx
 import pytest
 
 from dashboards.fleet import API_TRAFFIC
-from dashboards.slo import availability_slo
+from dashboards.slo import MIN_REQUESTS, availability_slo
 from ops.deploy.local import Deployment, site_extra_vars
 from ops.fleet.ssh import run_on, ssh_command
 from ops.fleet.state import EnvPaths, FleetState
@@ -85,6 +86,13 @@ POLL_SECONDS = 5.0
 # a machine shared with other fleets.
 FIRE_DEADLINE = 360.0
 RESOLVE_DEADLINE = 180.0
+# The page route's resolved notification leaves at the group's next group_interval (5m).
+DELIVERY_DEADLINE = 390.0
+# The local webhook receiver on mon (roles/monitoring): one JSON line per notification.
+RECEIVER_LOG = "/var/lib/slipway-webhook/{receiver}.jsonl"
+# Unauthenticated requests to an API route answer 401: good events that bring an idle fleet to the
+# page's minimum traffic (dashboards.slo.MIN_REQUESTS in the hour), with a margin for extrapolation.
+PADDING_PATH = "/api/v1/projects"
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,10 @@ class Timeline:
     video_processing_seconds: float | None = None
     page_resolved_after_load: float | None = None
     panel_series: dict[str, int] = field(default_factory=dict)
+    padding_requests: int = 0
+    page_delivered: bool = False
+    page_resolved_delivered_after_load: float | None = None
+    heartbeat_gaps: list[float] = field(default_factory=list)
     total_seconds: float = 0.0
     failure: str = ""
 
@@ -270,6 +282,12 @@ def _burst(fleet: Fleet, timeline: Timeline, errors_6h: float, requests_6h: floa
         return instances > 0 and mon.scalar(f"count(http_requests_total{{{FAIL_SERIES}}})") >= instances
 
     _, requests_1h = _errors_and_requests(mon, "1h")
+    # Below MIN_REQUESTS in the hour the page never fires, by design; an idle fleet gets them first.
+    padding = max(0, math.ceil(1.25 * MIN_REQUESTS - requests_1h))
+    if padding:
+        asyncio.run(run_load(fleet.base_url + PADDING_PATH, concurrency=4, max_requests=padding, verify=fleet.ca))
+    timeline.padding_requests = padding
+    requests_1h += padding
     size = max(MIN_BURST, math.ceil(2 * PAGE_THRESHOLD * (requests_1h + MIN_BURST)))
     # Refuse before spending any budget when recovering would take an unbounded load: the
     # scenario needs a young or quiet fleet, like the e2e session's.
@@ -338,6 +356,40 @@ def _recovery_load(fleet: Fleet, timeline: Timeline, keys: list[str]) -> None:
     )
 
 
+def _received(fleet: Fleet, receiver: str) -> list[dict[str, object]]:
+    """The notifications the local webhook receiver on mon recorded for `receiver`."""
+    path = RECEIVER_LOG.format(receiver=receiver)
+    out = run_on(fleet.env, "mon", ["sh", "-c", f"cat {path} 2>/dev/null || true"], step=f"read {path}")
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def _page_notifications(fleet: Fleet) -> list[str]:
+    """The status (firing, resolved) of each notification to `page` that holds the availability page."""
+    statuses = []
+    for record in _received(fleet, "page"):
+        payload = record["payload"]
+        assert isinstance(payload, dict)
+        for alert in payload["alerts"]:
+            if alert["labels"].get("alertname") == PAGE_ALERT and alert["labels"].get("severity") == "critical":
+                statuses.append(alert["status"])
+    return statuses
+
+
+def _deliveries(fleet: Fleet, timeline: Timeline) -> None:
+    """Wait for the page's resolved notification at the receiver; note the Watchdog's cadence."""
+    resolved_at = time.monotonic()
+    deadline = resolved_at + DELIVERY_DEADLINE
+    statuses = _page_notifications(fleet)
+    while "resolved" not in statuses and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS * 2)
+        statuses = _page_notifications(fleet)
+    timeline.page_delivered = "firing" in statuses
+    if "resolved" in statuses:
+        timeline.page_resolved_delivered_after_load = round(time.monotonic() - resolved_at, 1)
+    arrivals = [float(record["received"]) for record in _received(fleet, "heartbeat")]  # type: ignore[arg-type]
+    timeline.heartbeat_gaps = [round(b - a, 1) for a, b in itertools.pairwise(arrivals)][-10:]
+
+
 def _read_dashboards(fleet: Fleet, timeline: Timeline, since: float) -> None:
     queries = committed_panel_queries()
     matrices = fleet.mon.query_ranges([q.expr for q in queries], since, time.time(), "15s")
@@ -361,6 +413,7 @@ def _run_scenario(fleet: Fleet, deployment: Deployment, timeline: Timeline) -> N
     _recovery_load(fleet, timeline, keys)
     time.sleep(20)  # one more scrape of what the load left behind
     _read_dashboards(fleet, timeline, wall_began - 60)
+    _deliveries(fleet, timeline)
     timeline.total_seconds = round(time.monotonic() - began, 1)
 
 
@@ -402,3 +455,14 @@ def test_every_panel_query_returns_a_series(timeline: Timeline) -> None:
 
     assert len(timeline.panel_series) == len(committed_panel_queries()), timeline.failure
     assert empty == []
+
+
+def test_page_reaches_receiver_firing_then_resolved(timeline: Timeline) -> None:
+    assert timeline.page_delivered, timeline.failure
+    assert timeline.page_resolved_delivered_after_load is not None, timeline.failure
+
+
+def test_watchdog_heartbeat_arrives_every_minute(timeline: Timeline) -> None:
+    # Alertmanager repeats the heartbeat at each group_interval tick (1m): a little over a minute apart.
+    assert len(timeline.heartbeat_gaps) >= 3, timeline.failure
+    assert max(timeline.heartbeat_gaps) <= 90, timeline.heartbeat_gaps
