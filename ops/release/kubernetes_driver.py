@@ -4,9 +4,9 @@ waits until every Deployment of the app (its web process and its workers) has ro
 The tag reaches the program in SLIPWAY_RELEASE_TAG (infra/config.py), so no committed file
 changes; the release history, kept in the cluster with the lock and the journal, says which tag
 is current. The Deployments move together: the release's one "host" is the stack's workload,
-named `deployments` (the stack output of that name lists them, the web process's first). Their readiness probes and `kubectl rollout status` are
-the gate (maxUnavailable 0), so a failed rollout leaves the old pods serving until the engine
-applies the previous tag again.
+named `deployments` (the stack output of that name lists them, the web process's first). Their
+readiness probes and `kubectl rollout status` are the gate (maxUnavailable 0), so a failed
+rollout leaves the old pods serving until the engine applies the previous tag again.
 """
 
 from __future__ import annotations
