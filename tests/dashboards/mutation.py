@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from dashboards.slo import PERIOD, sli_windows
-from tests.dashboards.tools import PROMTOOL_TESTS_DIR, RULES_DIR, complete_unit_test
+from tests.dashboards.tools import PROMTOOL_TESTS_DIR, RULES_DIR, complete_unit_test, static_annotations
 
 REQUIRED_KILL_RATE = 0.90
 PARALLEL_RUNS = 2
@@ -128,12 +128,18 @@ def _tests_of(alertname: str) -> dict[str, dict[str, Any]]:
     return documents
 
 
-def _write_mutant(index: int, mutant: Mutant, scratch: Path, tests: dict[str, dict[str, Any]]) -> Path | None:
-    """Writes the changed rules and the tests of the alert under scratch/<index>/; None if untested."""
-    directory = scratch / str(index)
-    rules_dir = directory / "rules"
-    shutil.copytree(scratch / "rules", rules_dir)
-    document = yaml.safe_load((rules_dir / mutant.rule_file).read_text())
+def _write_mutant(
+    index: int,
+    mutant: Mutant,
+    scratch: Path,
+    tests: dict[str, dict[str, Any]],
+    rules: dict[str, dict[str, Any]],
+    static: dict[str, dict[str, str]],
+) -> Path | None:
+    """Writes the changed rule file and the tests of the alert under scratch/<index>/; None if untested."""
+    rules_dir = scratch / str(index)
+    rules_dir.mkdir()
+    document = copy.deepcopy(rules[mutant.rule_file])
     rule = document["groups"][mutant.group]["rules"][mutant.rule]
     # The other groups of the file cannot change this alert (an alert reads only its own group's
     # recordings); leaving them out halves what promtool evaluates for the SLO files.
@@ -147,7 +153,7 @@ def _write_mutant(index: int, mutant: Mutant, scratch: Path, tests: dict[str, di
     if test_document is None:
         return None
     test_file = Path(f"mutant-{index}.test.yml")
-    return complete_unit_test(test_file, directory, rules_dir, copy.deepcopy(test_document))
+    return complete_unit_test(test_file, rules_dir, rules_dir, copy.deepcopy(test_document), static)
 
 
 def _failed_files(promtool: str, files: list[Path]) -> set[str]:
@@ -204,8 +210,10 @@ def run(promtool: str, rules_dir: Path = RULES_DIR, pattern: str = "*.rules.yml"
             raise RuntimeError(f"the unchanged rules fail their tests: {sorted(failed)}")
         all_mutants = mutants(rules_dir, pattern)
         tests = {name: _tests_of(name) for name in {m.alertname for m in all_mutants}}
+        rules = {path.name: yaml.safe_load(path.read_text()) for path in rules_dir.glob("*.rules.yml")}
+        static = static_annotations(rules_dir)
         files: dict[int, Path | None] = {
-            i: _write_mutant(i, m, scratch, tests[m.alertname]) for i, m in enumerate(all_mutants)
+            i: _write_mutant(i, m, scratch, tests[m.alertname], rules, static) for i, m in enumerate(all_mutants)
         }
         written = [path for path in files.values() if path is not None]
         chunks = [written[i::PARALLEL_RUNS] for i in range(PARALLEL_RUNS)]

@@ -88,18 +88,24 @@ def static_annotations(rules_dir: Path = RULES_DIR) -> dict[str, dict[str, str]]
 
 
 def complete_unit_test(
-    test_file: Path, out_dir: Path, rules_dir: Path = RULES_DIR, document: dict[str, Any] | None = None
+    test_file: Path,
+    out_dir: Path,
+    rules_dir: Path = RULES_DIR,
+    document: dict[str, Any] | None = None,
+    static: dict[str, dict[str, str]] | None = None,
 ) -> Path:
     """The unit test file as promtool needs it: rule paths absolute, static annotations filled in.
 
     The hand-written files state the labels and the templated description of every expected alert;
     the static summary and runbook link would only repeat the rule file, so they are added here.
-    `document` replaces the file's content (the mutation runner passes a reduced copy).
+    `document` replaces the file's content and `static` the annotations read from rules_dir (the
+    mutation runner passes a reduced copy and the annotations it read once).
     """
     if document is None:
         document = yaml.safe_load(test_file.read_text())
     document["rule_files"] = [str((rules_dir / Path(name).name).resolve()) for name in document["rule_files"]]
-    static = static_annotations(rules_dir)
+    if static is None:
+        static = static_annotations(rules_dir)
     for group in document["tests"]:
         for case in group.get("alert_rule_test", []):
             for expected in case.get("exp_alerts") or []:
