@@ -38,8 +38,10 @@ _FIXES = {
 }
 
 
-# Steps of a location that name what pydantic tried (a union member, a tag), not a key.
-_NOT_KEYS = {"str", "int", "float", "bool", "plain", "reference", *REFERENCES}
+# Steps of a location that name what pydantic tried, not a key: a plain value's type, and the
+# kind of an environment variable's value (the step right after the variable's name).
+_VALUE_TYPES = {"str", "int", "float", "bool"}
+_VALUE_KINDS = {"plain", "reference", *REFERENCES}
 # The patterns of the schema, told as an example of the form they want.
 _FORMS = {
     MEMORY: "a size such as 512m or 2g",
@@ -66,14 +68,21 @@ def shown(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
+def _tried(location: tuple[int | str, ...], index: int) -> bool:
+    """Whether the step at `index` names what pydantic tried rather than a key of the file."""
+    part = location[index]
+    if not isinstance(part, str):
+        return False
+    kind_step = index == 2 and location[0] == "environment" and part in _VALUE_KINDS
+    return kind_step or part in _VALUE_TYPES or part.startswith("function-")
+
+
 def _key(location: tuple[int | str, ...]) -> str:
     parts: list[str] = []
-    for part in location:
+    for index, part in enumerate(location):
         if isinstance(part, int):
             parts.append(f"[{part}]")
-        elif part in _NOT_KEYS or part.startswith("function-"):
-            continue  # the union member pydantic tried, not a key of the file
-        else:
+        elif not _tried(location, index):
             parts.append(("." if parts else "") + part)
     return "".join(parts) or "(top level)"
 
@@ -81,7 +90,7 @@ def _key(location: tuple[int | str, ...]) -> str:
 def _problem(error: dict[str, Any]) -> str:
     key = _key(error["loc"])
     kind = error["type"]
-    if kind == "extra_forbidden" and key.startswith("data."):
+    if kind == "extra_forbidden" and len(error["loc"]) == 2 and error["loc"][0] == "data":
         return f"{key}: unknown data service; the data services are {', '.join(DATA_SERVICES)}"
     if kind == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")

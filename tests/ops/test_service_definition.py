@@ -59,7 +59,7 @@ def test_the_reference_definition_is_valid() -> None:
         pytest.param(
             "REDIS_URL: {redis: url}",
             "REDIS_URL: {redis: uri}",
-            "environment.REDIS_URL: Input should be 'url', 'host', 'port', 'user' or 'password'",
+            "environment.REDIS_URL.redis: Input should be 'url', 'host', 'port', 'user' or 'password'",
             id="unknown-reference-field",
         ),
         pytest.param(
@@ -81,6 +81,9 @@ def test_the_reference_definition_is_valid() -> None:
             id="migrations-without-database",
         ),
         pytest.param("stop_seconds: 30", "stop_second: 30", "web.stop_second: Extra inputs", id="misspelt-key"),
+        pytest.param(
+            "    database: 0\n", "    database: 0\n    secret: x\n", "data.redis.secret: Extra inputs", id="data-key"
+        ),
         pytest.param("memory: 768m", "memory: 768MB", "web.resources.memory: '768MB' is not a size", id="memory-form"),
         pytest.param(
             "STORAGE_PATH: {volume: videos}",
