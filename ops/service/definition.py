@@ -19,13 +19,13 @@ ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 SECRET_NAME = r"^[a-z][a-z0-9_]{0,62}$"  # noqa: S105 - the form of a name, not a secret
 HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 MEMORY = r"^[1-9][0-9]*[kmg]$"
+ABSOLUTE_PATH = r"^/[^\s]*$"
 
 # Environment variables whose names say they hold a secret: a plain value there is refused.
 SECRET_LOOKING = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEY$|API_KEY)")
 # A URL with a password in it (scheme://user:password@host) is a secret given as a value.
 URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]+@", re.IGNORECASE)
 
-DataServiceName = Literal["postgres", "redis", "object_storage"]
 DATA_SERVICES: tuple[str, ...] = ("postgres", "redis", "object_storage")
 
 
@@ -164,7 +164,7 @@ class Data(Model):
 class Volume(Model):
     """Shared storage mounted into every process at `path` (the same files on every host)."""
 
-    path: Annotated[str, Field(pattern=r"^/[^\s]*$")]
+    path: Annotated[str, Field(pattern=ABSOLUTE_PATH)]
 
 
 # How a variable gets its value: a plain value, a secret made for each environment, or a value

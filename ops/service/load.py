@@ -11,7 +11,17 @@ from pydantic import ValidationError
 
 from ops.errors import OpsError
 from ops.fleet.state import REPO_ROOT
-from ops.service.definition import DATA_SERVICES, ENV_NAME, HOSTNAME, MEMORY, NAME, REFERENCES, SECRET_NAME, Definition
+from ops.service.definition import (
+    ABSOLUTE_PATH,
+    DATA_SERVICES,
+    ENV_NAME,
+    HOSTNAME,
+    MEMORY,
+    NAME,
+    REFERENCES,
+    SECRET_NAME,
+    Definition,
+)
 
 # The definition every command and playbook reads (the reference API's) unless the environment
 # variable names another.
@@ -45,6 +55,7 @@ _VALUE_KINDS = {"plain", "reference", *REFERENCES}
 # The patterns of the schema, told as an example of the form they want.
 _FORMS = {
     MEMORY: "a size such as 512m or 2g",
+    ABSOLUTE_PATH: "an absolute path such as /srv/data",
     NAME: "lowercase letters, digits and dashes, e.g. my-api",
     ENV_NAME: "capitals, digits and underscores, e.g. HTTP_TIMEOUT",
     SECRET_NAME: "lowercase and underscores, e.g. secret_key",
