@@ -18,6 +18,7 @@ from ops.service.definition import (
     RedisRef,
     SecretRef,
     VolumeRef,
+    plain_text,
 )
 
 # The in-cluster PostgreSQL and Redis speak plain TCP inside the namespace, reachable only from the
@@ -53,12 +54,6 @@ class Platform:
 class Environment:
     plain: dict[str, str]
     secret: dict[str, pulumi.Output[str]]
-
-
-def plain_text(value: str | int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def without_tls(query: str) -> str:

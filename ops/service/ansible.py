@@ -13,14 +13,8 @@ from ops.service.definition import (
     Resources,
     SecretRef,
     VolumeRef,
+    plain_text,
 )
-
-
-def _plain(value: str | float | bool) -> str:
-    """A value as the environment file holds it (YAML's booleans as the words apps parse)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _variable(name: str, value: object) -> dict[str, str]:
@@ -37,7 +31,7 @@ def _variable(name: str, value: object) -> dict[str, str]:
         case PlatformRef(platform=fact):
             return {"name": name, "kind": "platform", "key": fact}
         case str() | int() | float() | bool():
-            return {"name": name, "kind": "plain", "value": _plain(value)}
+            return {"name": name, "kind": "plain", "value": plain_text(value)}
     raise TypeError(f"unexpected value of {name}: {value!r}")
 
 

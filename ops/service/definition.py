@@ -218,6 +218,13 @@ class _NoReference(Model):
         raise ValueError(f"a reference is one of {forms}; anything else is written as a plain value")
 
 
+def plain_text(value: str | float | bool) -> str:
+    """A plain value as an environment holds it (YAML's booleans as the words apps parse)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 EnvValue = Annotated[
     Annotated[str | int | float | bool, Tag("plain")]
     | Annotated[SecretRef, Tag("secret")]
