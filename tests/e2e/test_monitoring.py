@@ -90,8 +90,11 @@ RESOLVE_DEADLINE = 180.0
 DELIVERY_DEADLINE = 390.0
 # The local webhook receiver on mon (roles/monitoring): one JSON line per notification.
 RECEIVER_LOG = "/var/lib/slipway-webhook/{receiver}.jsonl"
-# Unauthenticated requests to an API route answer 401: good events that bring an idle fleet to the
-# page's minimum traffic (dashboards.slo.MIN_REQUESTS in the hour), with a margin for extrapolation.
+# Listings with a key answer 200: good events that bring an idle fleet to the page's minimum
+# traffic (dashboards.slo.MIN_REQUESTS in the hour), with a margin for extrapolation. Their series
+# exists at zero on every API instance from its start, so increase() counts every one; the 401s
+# and 429s of unauthenticated requests would create their series mid-padding, and a series' first
+# scrape counts nothing.
 PADDING_PATH = "/api/v1/projects"
 
 
@@ -285,7 +288,16 @@ def _burst(fleet: Fleet, timeline: Timeline, errors_6h: float, requests_6h: floa
     # Below MIN_REQUESTS in the hour the page never fires, by design; an idle fleet gets them first.
     padding = max(0, math.ceil(1.25 * MIN_REQUESTS - requests_1h))
     if padding:
-        asyncio.run(run_load(fleet.base_url + PADDING_PATH, concurrency=4, max_requests=padding, verify=fleet.ca))
+        key = fleet.create_api_keys(1, f"monitoring-padding-{int(time.time())}")[0]
+        asyncio.run(
+            run_load(
+                fleet.base_url + PADDING_PATH,
+                concurrency=4,
+                max_requests=padding,
+                headers={"X-API-Key": key},
+                verify=fleet.ca,
+            )
+        )
     timeline.padding_requests = padding
     requests_1h += padding
     size = max(MIN_BURST, math.ceil(2 * PAGE_THRESHOLD * (requests_1h + MIN_BURST)))
