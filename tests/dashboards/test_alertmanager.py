@@ -64,7 +64,7 @@ def test_watchdog_heartbeat_repeats_every_minute() -> None:
     routes = yaml.safe_load(CONFIG.read_text())["route"]["routes"]
     watchdog = next(route for route in routes if route["matchers"] == ['alertname="Watchdog"'])
 
-    assert (watchdog["receiver"], watchdog["repeat_interval"], watchdog["group_interval"]) == ("heartbeat", "1m", "1m")
+    assert (watchdog["receiver"], watchdog["repeat_interval"], watchdog["group_interval"]) == ("heartbeat", "50s", "1m")
 
 
 def test_group_by_puts_one_host_in_one_notification() -> None:
